@@ -1,0 +1,86 @@
+// bridge.cpp -- extern "C" entry points the simulated board calls via ctypes.
+// Each simulated IP instance owns its own pair of buffers (a state object),
+// so two simulated boards, or two tests, never share them.
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+
+#include "lab_bridge.h"
+#include "pp_load_compute.h"
+
+namespace {
+
+struct PpLoadComputeState {
+  uint32_t ifm_0[PP_LC_MAX_N];
+  uint32_t ifm_1[PP_LC_MAX_N];
+};
+
+}  // namespace
+
+extern "C" {
+
+// A new instance with both buffers zeroed (as after a bitstream download).
+// Returns NULL if out of memory.
+void *lab_pp_load_compute_new(void) {
+  return new (std::nothrow) PpLoadComputeState();  // () zero-initialises
+}
+
+void lab_pp_load_compute_free(void *state) {
+  delete static_cast<PpLoadComputeState *>(state);
+}
+
+// One kernel run. in[0..in_len) are the input beats' data (TLAST is set on
+// the final one); the output beats go to out[] / out_last[].
+// Returns the number of output beats (always n), or without running:
+//   LAB_ERR_NULL, LAB_ERR_ZERO_LENGTH (n == 0), LAB_ERR_TOO_LARGE
+//   (n > PP_LC_MAX_N), LAB_ERR_OUT_CAP (out_cap < n), LAB_ERR_INPUT_EXTRA
+//   (in_len > n: on hardware the DMA would never finish);
+// or, after a partial run, LAB_ERR_INPUT_DRY (in_len < n): the kernel would
+// stall forever; the load buffer holds the beats that did arrive.
+long lab_pp_load_compute(void *state, const uint32_t *in, size_t in_len,
+                         uint32_t *out, uint8_t *out_last, size_t out_cap,
+                         uint32_t num, uint32_t op, uint32_t n,
+                         uint32_t pingpong) {
+  if (state == nullptr || out == nullptr || out_last == nullptr ||
+      (in == nullptr && in_len != 0)) {
+    return LAB_ERR_NULL;
+  }
+  if (n == 0) return LAB_ERR_ZERO_LENGTH;
+  if (n > PP_LC_MAX_N) return LAB_ERR_TOO_LARGE;
+  if (out_cap < n) return LAB_ERR_OUT_CAP;
+  if (in_len > n) return LAB_ERR_INPUT_EXTRA;
+
+  PpLoadComputeState *st = static_cast<PpLoadComputeState *>(state);
+  try {
+    hls::stream<axis32_t> in_stream("in_stream");
+    hls::stream<axis32_t> out_stream("out_stream");
+    in_stream.reserve(in_len);  // csim-only: no re-allocation while beats pass
+    out_stream.reserve(n);
+    for (size_t i = 0; i < in_len; i++) {
+      axis32_t beat;
+      beat.data = in[i];
+      beat.keep = AXIS32_ALL_BYTES;
+      beat.strb = AXIS32_ALL_BYTES;
+      beat.last = (i + 1 == in_len) ? 1 : 0;
+      in_stream.write(beat);
+    }
+    pp_load_compute_body(in_stream, out_stream, st->ifm_0, st->ifm_1, num, op,
+                         n, pingpong);
+    size_t count = 0;
+    while (!out_stream.empty()) {
+      if (count == out_cap) return LAB_ERR_OUT_CAP;
+      const axis32_t beat = out_stream.read();
+      out[count] = beat.data;
+      out_last[count] = beat.last ? 1 : 0;
+      count++;
+    }
+    return static_cast<long>(count);
+  } catch (const std::runtime_error &) {
+    return LAB_ERR_INPUT_DRY;
+  } catch (...) {
+    return LAB_ERR_INTERNAL;
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,80 @@
+// bridge.cpp -- extern "C" entry points the simulated board calls via ctypes.
+// Each simulated IP instance owns its own pair of buffers (a state object).
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+
+#include "lab_bridge.h"
+#include "pp_store.h"
+
+namespace {
+
+struct PpStoreState {
+  uint32_t ofm_0[PP_ST_MAX_N];
+  uint32_t ofm_1[PP_ST_MAX_N];
+};
+
+}  // namespace
+
+extern "C" {
+
+// A new instance with both buffers zeroed. Returns NULL if out of memory.
+void *lab_pp_store_new(void) {
+  return new (std::nothrow) PpStoreState();  // () zero-initialises
+}
+
+void lab_pp_store_free(void *state) {
+  delete static_cast<PpStoreState *>(state);
+}
+
+// One kernel run; same conventions as lab_pp_load_compute:
+// returns the number of output beats (always n), or without running
+// LAB_ERR_NULL, LAB_ERR_ZERO_LENGTH (n == 0), LAB_ERR_TOO_LARGE
+// (n > PP_ST_MAX_N), LAB_ERR_OUT_CAP (out_cap < n), LAB_ERR_INPUT_EXTRA
+// (in_len > n); or after a partial run LAB_ERR_INPUT_DRY (in_len < n).
+long lab_pp_store(void *state, const uint32_t *in, size_t in_len,
+                  uint32_t *out, uint8_t *out_last, size_t out_cap,
+                  uint32_t num, uint32_t n, uint32_t pingpong) {
+  if (state == nullptr || out == nullptr || out_last == nullptr ||
+      (in == nullptr && in_len != 0)) {
+    return LAB_ERR_NULL;
+  }
+  if (n == 0) return LAB_ERR_ZERO_LENGTH;
+  if (n > PP_ST_MAX_N) return LAB_ERR_TOO_LARGE;
+  if (out_cap < n) return LAB_ERR_OUT_CAP;
+  if (in_len > n) return LAB_ERR_INPUT_EXTRA;
+
+  PpStoreState *st = static_cast<PpStoreState *>(state);
+  try {
+    hls::stream<axis32_t> in_stream("in_stream");
+    hls::stream<axis32_t> out_stream("out_stream");
+    in_stream.reserve(in_len);  // csim-only: no re-allocation while beats pass
+    out_stream.reserve(n);
+    for (size_t i = 0; i < in_len; i++) {
+      axis32_t beat;
+      beat.data = in[i];
+      beat.keep = AXIS32_ALL_BYTES;
+      beat.strb = AXIS32_ALL_BYTES;
+      beat.last = (i + 1 == in_len) ? 1 : 0;
+      in_stream.write(beat);
+    }
+    pp_store_body(in_stream, out_stream, st->ofm_0, st->ofm_1, num, n,
+                  pingpong);
+    size_t count = 0;
+    while (!out_stream.empty()) {
+      if (count == out_cap) return LAB_ERR_OUT_CAP;
+      const axis32_t beat = out_stream.read();
+      out[count] = beat.data;
+      out_last[count] = beat.last ? 1 : 0;
+      count++;
+    }
+    return static_cast<long>(count);
+  } catch (const std::runtime_error &) {
+    return LAB_ERR_INPUT_DRY;
+  } catch (...) {
+    return LAB_ERR_INTERNAL;
+  }
+}
+
+}  // extern "C"

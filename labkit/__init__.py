@@ -1,0 +1,24 @@
+"""labkit: the Python side of pynq-transfer-lab.
+
+Open the lab's overlay -- on a PYNQ board, or on the simulated board when
+there is none -- and use plain pynq from there::
+
+    import labkit
+    ol = labkit.open_board()
+    print(labkit.board_info(ol))
+
+Submodules: ``labkit.transfer`` (the transfer methods), ``labkit.bench``
+(benchmarks), ``labkit.widgets`` (live charts), ``labkit.classifier``,
+``labkit.camera``, ``labkit.power``; ``labkit.sim`` is the simulated board.
+"""
+
+from __future__ import annotations
+
+from . import sim  # registers the simulated board with pynq
+from . import checks, timing
+from .board import BoardInfo, board_info, open_board, sim_device
+from .errors import LabkitError
+
+__all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "LabkitError", "checks", "timing", "__version__"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,340 @@
+"""The simulated programmable logic: address map, PL clock, pacing, the PL's worker thread, counters.
+
+Pacing -- how modelled time meets the wall clock:
+
+``board`` (default)
+    Status bits never report completion before the modelled end of the work,
+    and every AXI-Lite access costs its modelled GP-port time on the wall
+    clock.  Python timings of the PL then look like a board's, even on a fast
+    laptop: per-word MMIO loops stay slow, DMA waits take as long as the DMA.
+``host``
+    As fast as this computer computes.  Modelled times are still recorded (and
+    shown, labelled as modelled), they just do not hold anything back.
+
+Choose with ``open_board(pace=...)`` or the environment variable
+``LABKIT_SIM_PACE``; change later with ``board.pace = "host"``.
+
+The data work of the PL -- DMA copies, the kernels' compiled C++ -- runs on a
+worker thread with the GIL released, so the PL really runs while Python goes
+on, as on a board.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import defaultdict, deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from labkit.errors import AddressError, DesignError, LabTimeoutError
+
+from .faults import FaultInjector
+from .ip import model_class
+from .ip.base import IPModel, RegStats
+from .ip.slcr import SlcrModel
+from .memory import ContiguousPool
+from .profiles import BoardProfile
+from .streams import StreamChannel
+from .timeline import Interval, Timeline
+from .worker import PLWorker
+
+if TYPE_CHECKING:
+    from .designs import Design
+
+__all__ = ["Fabric", "Job", "PACES", "FabricCounters", "pace_from_env"]
+
+PACES = ("board", "host")
+PACE_ENV = "LABKIT_SIM_PACE"
+
+# Layout of the config array _regwindow.c reads on every access.
+_CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS = 0, 1, 2
+SETTLE_TIMEOUT_S = 30.0  # longest a host-pace status read waits for the PL's data work
+
+
+def pace_from_env(default: str = "board") -> str:
+    """The pace ``LABKIT_SIM_PACE`` asks for, or ``default``."""
+    return check_pace(os.environ.get(PACE_ENV, default))
+
+
+def check_pace(pace: str) -> str:
+    if pace not in PACES:
+        raise ValueError(f"pace must be one of {PACES}, got {pace!r} "
+                         f"(from the pace argument or ${PACE_ENV})")
+    return pace
+
+
+class Job:
+    """Work handed to the PL: a modelled end time plus, optionally, data work on the worker thread.
+
+    :meth:`finished` is what status registers are computed from: the data work
+    is done and, in board pace, the wall clock has reached the modelled end.
+    """
+
+    __slots__ = ("fabric", "end", "future", "label")
+
+    def __init__(self, fabric: "Fabric", end: float, future: Future | None, label: str = "") -> None:
+        self.fabric = fabric
+        self.end = end
+        self.future = future
+        self.label = label
+
+    def finished(self) -> bool:
+        if not self.fabric.settle(self.future):
+            return False
+        return not self.fabric.board_pace or time.perf_counter() >= self.end
+
+    def result(self) -> Any:
+        """The data work's return value (re-raises what it raised); None when there was none."""
+        return None if self.future is None else self.future.result()
+
+    def wait(self, timeout: float = 10.0) -> Any:
+        """Block until :meth:`finished` (for tests and models; students poll registers)."""
+        deadline = time.perf_counter() + timeout
+        if self.future is not None:
+            self.future.result(timeout=timeout)
+        while not self.finished():
+            if time.perf_counter() > deadline:
+                raise LabTimeoutError(f"{self.label or 'PL job'} not finished after {timeout} s")
+            time.sleep(min(1e-4, max(0.0, self.end - time.perf_counter())))
+        return self.result()
+
+
+@dataclass(frozen=True)
+class FabricCounters:
+    """A snapshot of everything the fabric counts (the power model and the widgets read these)."""
+
+    time: float  #: perf_counter time of the snapshot
+    clock_hz: float  #: PL clock (FCLK0)
+    gp: dict[str, RegStats]  #: AXI-Lite traffic per IP
+    port_bytes: dict[str, dict[str, int]]  #: bytes per memory/stream port and direction
+    busy_cycles: dict[str, int]  #: cycles booked per timeline resource
+
+    def gp_words(self) -> tuple[int, int]:
+        """Total AXI-Lite (reads, writes) in words over the GP port."""
+        return (sum(s.read_words for s in self.gp.values()), sum(s.write_words for s in self.gp.values()))
+
+
+class Fabric:
+    """Address map, clock, pacing and bookkeeping of one simulated board."""
+
+    def __init__(self, profile: BoardProfile, pool: ContiguousPool, pace: str = "board") -> None:
+        self.profile = profile
+        self.pool = pool
+        self.timeline = Timeline()
+        self.faults = FaultInjector()
+        # Shared with every register window (see _regwindow.c): [board pace, ns per read, ns per write].
+        self._gp_config = np.zeros(3, dtype=np.float64)
+        self._ps_config = np.zeros(3, dtype=np.float64)  # PS-internal registers cost no GP-port time
+        self._pace = check_pace(pace)
+        self._lock = threading.RLock()
+        self._worker = PLWorker()
+        self._port_bytes: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "write": 0})
+        #: things a board would not tell you but the simulation can: (perf_counter time, ip, message)
+        self.events: deque[tuple[float, str, str]] = deque(maxlen=1000)
+        self.slcr = SlcrModel(self, profile)
+        self._ps_ips: list[IPModel] = [self.slcr]
+        self.ips: dict[str, IPModel] = {}
+        self.design: "Design | None" = None
+        self.streams: dict[tuple[str, str], tuple[str, str]] = {}  #: (ip, out port) -> (ip, in port)
+        self._channels_out: dict[tuple[str, str], StreamChannel] = {}
+        self._channels_in: dict[tuple[str, str], StreamChannel] = {}
+        self._map: list[tuple[int, int, IPModel]] = []
+        self._rebuild_map()
+        self.clock_changed()
+
+    # -- clock and pace ---------------------------------------------------------------
+    @property
+    def clock_hz(self) -> float:
+        """The PL clock (FCLK_CLK0) as the SLCR registers set it."""
+        return self._clock_hz
+
+    def clock_changed(self) -> None:
+        """Recompute what depends on the PL clock (called when FPGA0_CLK_CTRL is written)."""
+        hz = self._clock_hz = self.slcr.fclk_mhz(0) * 1e6
+        if hz <= 0:
+            raise DesignError("FCLK0 is stopped (a divisor of 0 in FPGA0_CLK_CTRL): the PL has no clock")
+        self._gp_config[_CFG_READ_NS] = float(self.profile.gp_read_cycles) / hz * 1e9
+        self._gp_config[_CFG_WRITE_NS] = float(self.profile.gp_write_cycles) / hz * 1e9
+        self._gp_config[_CFG_BOARD_PACE] = 1.0 if self._pace == "board" else 0.0
+
+    @property
+    def pace(self) -> str:
+        return self._pace
+
+    @pace.setter
+    def pace(self, value: str) -> None:
+        self._pace = check_pace(value)
+        self.clock_changed()
+
+    @property
+    def board_pace(self) -> bool:
+        return self._pace == "board"
+
+    def cycles_to_s(self, cycles: float) -> float:
+        return cycles / self.clock_hz
+
+    def gp_access_s(self, reads: int = 0, writes: int = 0) -> float:
+        """Modelled GP-port time of ``reads`` loads and ``writes`` stores (seconds)."""
+        return (reads * float(self.profile.gp_read_cycles) + writes * float(self.profile.gp_write_cycles)) / self.clock_hz
+
+    # -- the design in the PL -------------------------------------------------------------
+    def load_design(self, design: "Design") -> None:
+        """Configure the PL with ``design`` (what downloading a bitstream does).
+
+        IPs that keep their name, type and address keep their model object, so
+        MMIO objects made before a re-download still reach them (as on a board,
+        where they are plain addresses); their registers are reset all the same.
+        """
+        with self._lock:
+            old = self.ips
+            new: dict[str, IPModel] = {}
+            for spec in design.ips:
+                cls = model_class(spec.vlnv)
+                previous = old.get(spec.name)
+                if previous is not None and type(previous) is cls and previous.spec == spec:
+                    previous.shutdown()
+                    previous.reset()
+                    new[spec.name] = previous
+                else:
+                    if previous is not None:
+                        previous.shutdown()
+                    new[spec.name] = cls(self, spec)
+            for name, model in old.items():
+                if name not in new:
+                    model.shutdown()
+            self.ips = new
+            self.design = design
+            self.streams = dict(design.streams)
+            self._rebuild_map()
+            self._build_channels()
+            for model in new.values():
+                model.connect()
+
+    def _rebuild_map(self) -> None:
+        ips = self._ps_ips + [ip for ip in self.ips.values() if ip.base is not None]
+        self._map = sorted(((ip.base, ip.base + ip.addr_range, ip) for ip in ips), key=lambda e: e[0])
+        for (lo1, hi1, a), (lo2, _, b) in zip(self._map, self._map[1:]):
+            if lo2 < hi1:
+                raise DesignError(f"{a.name} [{lo1:#x}, {hi1:#x}) overlaps {b.name} at {lo2:#x}")
+
+    def ip(self, name: str) -> IPModel:
+        """The model of IP ``name`` in the loaded design."""
+        try:
+            return self.ips[name]
+        except KeyError:
+            loaded = ", ".join(sorted(self.ips)) or "none: no design is loaded"
+            raise DesignError(f"no IP called {name!r} in the PL; IPs: {loaded}") from None
+
+    def _build_channels(self) -> None:
+        """One StreamChannel per master->slave connection, folding FIFOs into the channel's depth."""
+        self._channels_out: dict[tuple[str, str], StreamChannel] = {}
+        self._channels_in: dict[tuple[str, str], StreamChannel] = {}
+        for (src, sport), (dst, dport) in self.streams.items():
+            if getattr(self.ips[src], "passthrough", None):
+                continue  # reached by following the connection into the FIFO
+            depth = 0
+            seen = {(src, sport)}
+            while getattr(self.ips[dst], "passthrough", None):
+                fifo = self.ips[dst]
+                depth += fifo.depth
+                out = (dst, fifo.passthrough[dport])
+                if out in seen or out not in self.streams:
+                    raise DesignError(f"stream from {src}.{sport} ends inside {dst} (its {out[1]} is unconnected)")
+                seen.add(out)
+                dst, dport = self.streams[out]
+            width = self.ips[src].stream_width(sport)
+            if self.ips[dst].stream_width(dport) != width:
+                raise DesignError(f"{src}.{sport} is {8 * width} bits wide but {dst}.{dport} is "
+                                  f"{8 * self.ips[dst].stream_width(dport)}: Vivado would need a width converter")
+            channel = StreamChannel(self, f"{src}.{sport}->{dst}.{dport}", width, depth)
+            self._channels_out[(src, sport)] = channel
+            self._channels_in[(dst, dport)] = channel
+
+    def channel_out(self, ip: str, port: str) -> StreamChannel | None:
+        """The channel a master stream port writes to (None if unconnected)."""
+        return self._channels_out.get((ip, port))
+
+    def channel_in(self, ip: str, port: str) -> StreamChannel | None:
+        """The channel a slave stream port reads from (None if unconnected)."""
+        return self._channels_in.get((ip, port))
+
+    def stream_peer(self, ip: str, port: str) -> tuple[str, str] | None:
+        """Where the AXI-Stream port ``ip/port`` is connected (either direction), or None."""
+        peer = self.streams.get((ip, port))
+        if peer is not None:
+            return peer
+        for src, dst in self.streams.items():
+            if dst == (ip, port):
+                return src
+        return None
+
+    # -- what pynq's MMIO reaches ------------------------------------------------------------
+    def mmap(self, base: int, length: int) -> np.ndarray:
+        """A register window onto ``[base, base+length)``: it must lie inside one IP."""
+        for lo, hi, ip in self._map:
+            if lo <= base < hi:
+                if base + length > hi:
+                    raise AddressError(
+                        f"MMIO({base:#x}, {length:#x}) runs past the end of {ip.name} "
+                        f"[{lo:#x}, {hi:#x}); use a length of at most {hi - base:#x}")
+                config = self._ps_config if ip in self._ps_ips else self._gp_config
+                return ip.window(base - lo, length, config)
+        listing = "; ".join(f"{ip.name} [{lo:#x}, {hi:#x})" for lo, hi, ip in self._map)
+        state = "" if self.ips else " (no overlay is loaded in the PL yet: open_board() loads one)"
+        raise AddressError(f"no IP at physical address {base:#x}{state}. On a board this access would hang "
+                           f"the bus. Mapped: {listing}")
+
+    # -- the PL's worker thread and its timeline -----------------------------------------------
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def settle(self, future: Future | None) -> bool:
+        """Is the data work behind a status bit done?  Called whenever the PS reads such a bit.
+
+        The PS thread runs the queued data work itself rather than wait for the worker thread
+        to wake up (see worker.py): the answer is then exact, and costs only the work itself.
+        """
+        if future is None or future.done():
+            return True
+        self._worker.help_until(future, SETTLE_TIMEOUT_S)
+        return future.done()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(*args)`` on the PL worker thread (in submission order)."""
+        return self._worker.submit(fn, *args)
+
+    def job(self, interval: Interval | None, work: Callable[[], Any] | None = None, label: str = "") -> Job:
+        """A :class:`Job` that ends at ``interval.end`` and runs ``work`` on the worker thread."""
+        future = self.submit(work) if work is not None else None
+        end = interval.end if interval is not None else self.now()
+        return Job(self, end, future, label or (interval.label if interval else ""))
+
+    # -- counters ----------------------------------------------------------------------------------
+    def log_event(self, ip: str, message: str) -> None:
+        """Note something that happened in the PL that no status register shows."""
+        self.events.append((self.now(), ip, message))
+
+    def count_bytes(self, port: str, direction: str, nbytes: int) -> None:
+        """Record ``nbytes`` moved on ``port`` ("read" or "write" as seen from the PL master)."""
+        self._port_bytes[port][direction] += int(nbytes)
+
+    def counters(self) -> FabricCounters:
+        ips = self._ps_ips + list(self.ips.values())
+        return FabricCounters(
+            time=self.now(),
+            clock_hz=self.clock_hz,
+            gp={ip.name: ip.stats for ip in ips},
+            port_bytes={k: dict(v) for k, v in self._port_bytes.items()},
+            busy_cycles=self.timeline.busy_cycles(),
+        )
+
+    def close(self) -> None:
+        """Stop the worker thread (the board object is unusable afterwards)."""
+        for model in self.ips.values():
+            model.shutdown()
+        self._worker.shutdown()

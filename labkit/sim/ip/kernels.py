@@ -1,0 +1,251 @@
+"""Models of the lab's HLS kernels: their compiled C++ for the data, their cycle models for the time.
+
+Each model pairs a kernel module of :mod:`labkit.kernels` (register offsets,
+cycle model, numpy twin) with the kernel's C++ from ``hls/``, compiled into
+the package (:mod:`labkit.sim.hlslib`).  The timing of a call is built from
+the kernel's stage cycles and from when its input beats arrive; see
+``hls_kernel.py`` for the life of a call.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labkit.kernels import cnn_classifier, ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
+
+from ..hlslib import kernel_library
+from .hls_kernel import HlsKernelModel, KernelCall, OutputPlan, Stage
+from .base import IPSpec
+
+if TYPE_CHECKING:
+    from ..fabric import Fabric
+
+__all__ = ["MmioRowsumModel", "DdrRowsumModel", "PpLoadComputeModel", "PpStoreModel", "CnnClassifierModel"]
+
+
+def _scalar(kernel, name: str) -> tuple[int, int]:
+    return kernel.REGISTERS[name]["address_offset"], 1
+
+
+def _pointer(kernel, name: str) -> tuple[int, int]:
+    return kernel.REGISTERS[f"{name}_1"]["address_offset"], 2
+
+
+class KernelError(RuntimeError):
+    """The compiled kernel refused a call (the numpy twin would have raised the same)."""
+
+
+def _check(status: int, kernel: str, what: str) -> int:
+    if status < 0:
+        from labkit.kernels._bridge import describe
+
+        raise KernelError(f"{kernel}: {describe(status)} ({what})")
+    return status
+
+
+class MmioRowsumModel(HlsKernelModel):
+    """The forum's kernel: an image written into its AXI-Lite memory, per-row sums read back."""
+
+    kernel = mmio_rowsum
+    vlnv = mmio_rowsum.VLNV
+    arguments = {name: _scalar(mmio_rowsum, name) for name in ("rows", "cols", "pack16")}
+
+    def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
+        super().__init__(fabric, spec)
+        mem = mmio_rowsum.MEMORIES
+        self.image = self.regs[mem["image"]["offset"] // 4:][: mem["image"]["words"]]
+        self.rowsum = self.regs[mem["rowsum"]["offset"] // 4:][: mem["rowsum"]["words"]]
+        self.mark_result_memory(mem["rowsum"]["offset"], 4 * mem["rowsum"]["words"])
+
+    def check_args(self, args: dict[str, int]) -> None:
+        code = mmio_rowsum.check_args(args["rows"], args["cols"], args["pack16"])
+        if code:
+            self.fabric.log_event(self.name, f"started with rows={args['rows']} cols={args['cols']} "
+                                             f"pack16={args['pack16']}: out of range, the kernel computes nothing")
+
+    def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
+        a = call.args
+        cycles = mmio_rowsum.cycles(a["rows"], a["cols"], a["pack16"])
+        call.stages.append(Stage("COM", call.start, call.start + cycles / self.fabric.clock_hz))
+        return {}
+
+    def compute(self, call, inputs, outputs) -> None:
+        a = call.args
+        if mmio_rowsum.check_args(a["rows"], a["cols"], a["pack16"]) == 0:
+            status = kernel_library().mmio_rowsum(self.image, self.rowsum, a["rows"], a["cols"], a["pack16"])
+            _check(status, self.name, str(a))
+
+
+class DdrRowsumModel(HlsKernelModel):
+    """ZynqNet-style master: reads its input from DDR by physical address, writes sums to DDR."""
+
+    kernel = ddr_rowsum
+    vlnv = ddr_rowsum.VLNV
+    arguments = {"src": _pointer(ddr_rowsum, "src"), "dst": _pointer(ddr_rowsum, "dst"),
+                 "rows": _scalar(ddr_rowsum, "rows"), "cols": _scalar(ddr_rowsum, "cols")}
+
+    def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
+        a = call.args
+        cycles = ddr_rowsum.cycles(a["rows"], a["cols"])
+        call.stages.append(Stage("COM", call.start, call.start + cycles / self.fabric.clock_hz))
+        port = self.spec.memory_port or self.name
+        traffic = ddr_rowsum.traffic(a["rows"], a["cols"])
+        self.fabric.count_bytes(port, "read", traffic["read_bytes"])
+        self.fabric.count_bytes(port, "write", traffic["write_bytes"])
+        return {}
+
+    def compute(self, call, inputs, outputs) -> None:
+        a = call.args
+        pool = self.fabric.pool
+        status = kernel_library().ddr_rowsum(pool.ddr, pool.base, a["src"], a["dst"], a["rows"], a["cols"])
+        if status == 1:
+            # HLS m_axi masters ignore the AXI error response: the kernel finishes with garbage.
+            self.fabric.log_event(self.name, f"AXI decode error: src={a['src']:#x} dst={a['dst']:#x} "
+                                             f"rows={a['rows']} cols={a['cols']} reach outside the DDR the "
+                                             "simulation holds; on a board the kernel reads garbage")
+        else:
+            _check(status, self.name, str(a))
+
+
+def _pipeline_tail(stage_cycles: int, beats: int) -> int:
+    """Cycles of a stage beyond one per beat: its pipeline depth."""
+    return max(0, stage_cycles - beats)
+
+
+class PpLoadComputeModel(HlsKernelModel):
+    """LB + COM of the double-buffer seed; ``pingpong`` overlaps them on two buffers."""
+
+    kernel = pp_load_compute
+    vlnv = pp_load_compute.VLNV
+    arguments = {name: _scalar(pp_load_compute, name) for name in ("num", "op", "n", "pingpong")}
+    stream_ports = {pp_load_compute.AXIS_INPUT: 4, pp_load_compute.AXIS_OUTPUT: 4}
+
+    def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
+        super().__init__(fabric, spec)
+        self._instance = kernel_library().pp_load_compute()
+
+    def on_reset(self) -> None:
+        super().on_reset()
+        if getattr(self, "_instance", None) is not None:
+            self._instance = kernel_library().pp_load_compute()  # reconfiguring the PL clears the BRAMs
+
+    def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
+        return {pp_load_compute.AXIS_INPUT: min(args["n"], pp_load_compute.MAX_N)} if args["n"] else {}
+
+    def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
+        a = call.args
+        n = min(a["n"], pp_load_compute.MAX_N)
+        cycle = 1 / self.fabric.clock_hz
+        sc = pp_load_compute.stage_cycles(n, a["pingpong"])
+        s = call.start
+        if n == 0:  # both loops run zero times: only the handshake
+            call.stages.append(Stage("COM", s, s + sc["overhead"] * cycle, ".compute"))
+            return {}
+        arrived = call.inputs[pp_load_compute.AXIS_INPUT].t
+        read_end = max(s + sc["read"] * cycle, arrived + _pipeline_tail(sc["read"], n) * cycle)
+        compute_start = s if a["pingpong"] else read_end
+        compute_end = compute_start + (sc["compute"] + sc["overhead"]) * cycle
+        call.stages += [Stage("LB", s, read_end, ".read"), Stage("COM", compute_start, compute_end, ".compute")]
+        t_first = compute_start + _pipeline_tail(sc["compute"], n) * cycle
+        return {pp_load_compute.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_first + (n - 1) * cycle)}
+
+    def compute(self, call, inputs, outputs) -> None:
+        a = call.args
+        if not outputs:
+            return
+        words = inputs[pp_load_compute.AXIS_INPUT].view(np.uint32)
+        status, out, last = self._instance.run(words, a["num"], a["op"], a["n"], a["pingpong"])
+        _check(status, self.name, str(a))
+        outputs[pp_load_compute.AXIS_OUTPUT][:] = out
+
+
+class PpStoreModel(HlsKernelModel):
+    """SB of the double-buffer seed; ``pingpong`` stores one buffer while filling the other."""
+
+    kernel = pp_store
+    vlnv = pp_store.VLNV
+    arguments = {name: _scalar(pp_store, name) for name in ("num", "n", "pingpong")}
+    stream_ports = {pp_store.AXIS_INPUT: 4, pp_store.AXIS_OUTPUT: 4}
+
+    def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
+        super().__init__(fabric, spec)
+        self._instance = kernel_library().pp_store()
+
+    def on_reset(self) -> None:
+        super().on_reset()
+        if getattr(self, "_instance", None) is not None:
+            self._instance = kernel_library().pp_store()
+
+    def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
+        return {pp_store.AXIS_INPUT: min(args["n"], pp_store.MAX_N)} if args["n"] else {}
+
+    def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
+        a = call.args
+        n = min(a["n"], pp_store.MAX_N)
+        cycle = 1 / self.fabric.clock_hz
+        sc = pp_store.stage_cycles(n, a["pingpong"])
+        s = call.start
+        if n == 0:
+            call.stages.append(Stage("SB", s, s + sc["overhead"] * cycle, ".write"))
+            return {}
+        consumer = call.inputs[pp_store.AXIS_INPUT]
+        tail = _pipeline_tail(sc["read"], n) * cycle
+        if a["pingpong"]:
+            read_end = max(s + sc["read"] * cycle, consumer.t + tail)
+            write_end = s + (sc["write"] + sc["overhead"]) * cycle
+            call.stages += [Stage("SB.in", s, read_end, ".read"), Stage("SB", s, write_end, ".write")]
+            t_first = s + _pipeline_tail(sc["write"], n) * cycle
+            t_last = t_first + (n - 1) * cycle
+        else:
+            # Pass-through: every beat leaves a pipeline depth after it arrived.
+            first = consumer.first_take if consumer.first_take is not None else s
+            end = max(s + (sc["read"] + sc["overhead"]) * cycle, consumer.t + tail)
+            call.stages.append(Stage("SB", first, end, ".write"))
+            t_first, t_last = first + tail, consumer.t + tail
+        return {pp_store.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_last)}
+
+    def compute(self, call, inputs, outputs) -> None:
+        a = call.args
+        if not outputs:
+            return
+        words = inputs[pp_store.AXIS_INPUT].view(np.uint32)
+        status, out, last = self._instance.run(words, a["num"], a["n"], a["pingpong"])
+        _check(status, self.name, str(a))
+        outputs[pp_store.AXIS_OUTPUT][:] = out
+
+
+class CnnClassifierModel(HlsKernelModel):
+    """The int8 digit classifier: a batch of images in, ten scores per image out."""
+
+    kernel = cnn_classifier
+    vlnv = cnn_classifier.VLNV
+    arguments = {"batch": _scalar(cnn_classifier, "batch")}
+    stream_ports = {cnn_classifier.AXIS_INPUT: 8, cnn_classifier.AXIS_OUTPUT: 4}
+
+    def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
+        batch = min(args["batch"], cnn_classifier.MAX_BATCH)
+        return {cnn_classifier.AXIS_INPUT: batch * cnn_classifier.BEATS_PER_IMAGE} if batch else {}
+
+    def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
+        batch = min(call.args["batch"], cnn_classifier.MAX_BATCH)
+        cycle = 1 / self.fabric.clock_hz
+        s = call.start
+        arrived = call.inputs[cnn_classifier.AXIS_INPUT].t if batch else s
+        # Images are classified one after another; each needs its own pixels first.
+        end = max(s + cnn_classifier.cycles(batch) * cycle, arrived + cnn_classifier.image_cycles() * cycle)
+        call.stages.append(Stage("CNN", s, end))
+        scores = batch * cnn_classifier.SCORES_PER_IMAGE
+        if not scores:
+            return {}
+        return {cnn_classifier.AXIS_OUTPUT: OutputPlan(4 * scores, end - (scores - 1) * cycle, end)}
+
+    def compute(self, call, inputs, outputs) -> None:
+        batch = call.args["batch"]
+        if not outputs:
+            return
+        beats = inputs[cnn_classifier.AXIS_INPUT].view(np.uint64)
+        status, out, last = kernel_library().cnn_classifier(beats, batch)
+        _check(status, self.name, f"batch={batch}")
+        outputs[cnn_classifier.AXIS_OUTPUT][:] = out

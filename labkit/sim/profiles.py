@@ -1,0 +1,149 @@
+"""Board profiles: the numbers the simulated board is built from, each with its source.
+
+A profile is what makes the simulated board a *PYNQ-Z1* rather than "some
+FPGA": its clocks, memory, port widths, the cost of one AXI-Lite access over
+the general-purpose (GP) port, and how fast its Cortex-A9 runs Python.
+
+Every constant is a :class:`Sourced` value so that a notebook or a test can
+ask where it came from.  Three kinds of source appear:
+
+* a datasheet / reference manual / Xilinx product guide,
+* a public forum report of a measurement on the board,
+* ``estimate`` -- our own modelling choice, with the reasoning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Iterator
+
+__all__ = ["Sourced", "BoardProfile", "PROFILES", "get_profile", "DEFAULT_PROFILE"]
+
+FORUM_MMIO_SLOW = "discuss.pynq.io/t/mmio-write-is-too-slow/389 (seeds/mmio-write-too-slow.txt)"
+PYNQ_Z1_MANUAL = "Digilent PYNQ-Z1 reference manual"
+PYNQ_Z2_MANUAL = "TUL PYNQ-Z2 user manual"
+UG585 = "Xilinx UG585 Zynq-7000 Technical Reference Manual"
+PYNQ_400 = "pynq 4.0.0 source (pynq/ps.py, pl_server/xrt_device.py)"
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A number together with where it comes from."""
+
+    value: float
+    unit: str
+    source: str
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+
+@dataclass(frozen=True)
+class BoardProfile:
+    """Everything the simulated board needs to know about one board.
+
+    Attributes are :class:`Sourced`; use ``float(profile.gp_write_cycles)`` for
+    the number and ``profile.gp_write_cycles.source`` for its origin.
+    """
+
+    name: str
+    part: str
+    arch: str  #: ``platform.machine()`` of the board's CPU: pynq's Clocks picks its registers by it
+    ref_clk_mhz: Sourced
+    arm_pll_fdiv: Sourced
+    cpu_divisor: Sourced
+    io_pll_fdiv: Sourced
+    ddr_pll_fdiv: Sourced
+    fclk0_mhz: Sourced
+    ddr_bytes: Sourced
+    ddr_peak_mb_s: Sourced
+    cma_bytes: Sourced
+    cma_base: Sourced
+    bo_min_bytes: Sourced
+    gp_data_bits: Sourced
+    gp_write_cycles: Sourced
+    gp_read_cycles: Sourced
+    hp_ports: Sourced
+    hp_data_bits: Sourced
+    ps_ref_loop_us: Sourced
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def cpu_mhz(self) -> float:
+        """CPU clock the profile's PLL settings give (ref clock x FDIV / divisor)."""
+        return float(self.ref_clk_mhz) * float(self.arm_pll_fdiv) / float(self.cpu_divisor)
+
+    def constants(self) -> Iterator[tuple[str, Sourced]]:
+        """Yield ``(name, Sourced)`` for every sourced constant (for tables and tests)."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Sourced):
+                yield f.name, value
+
+
+_ZYNQ7000_COMMON = dict(
+    arch="armv7l",
+    ref_clk_mhz=Sourced(50.0, "MHz", f"{PYNQ_Z1_MANUAL}: 50 MHz PS_CLK oscillator; pynq's _ClocksZynq default"),
+    arm_pll_fdiv=Sourced(26, "", f"{UG585} ARM_PLL_CTRL; 26 x 50 MHz = 1300 MHz as in the PYNQ-Z1 board preset"),
+    cpu_divisor=Sourced(2, "", "ARM_CLK_CTRL divisor: 1300 MHz / 2 = 650 MHz, the board's Cortex-A9 clock"),
+    io_pll_fdiv=Sourced(20, "", f"{UG585} IO_PLL_CTRL; 20 x 50 MHz = 1000 MHz (PYNQ board preset)"),
+    ddr_pll_fdiv=Sourced(21, "", "DDR_PLL_CTRL; 21 x 50 MHz = 1050 MHz, DDR3 at 525 MHz (board preset)"),
+    fclk0_mhz=Sourced(100.0, "MHz", "FCLK_CLK0 of PYNQ overlays (IO PLL 1000 MHz / 10)"),
+    cma_bytes=Sourced(128 * MiB, "B", "PYNQ image for Zynq-7000 boots with cma=128M (DESIGN.md)"),
+    cma_base=Sourced(0x1800_0000, "address",
+                     "estimate: Linux places CMA at the top of low memory; the last 128 MiB of 512 MiB"),
+    bo_min_bytes=Sourced(8192, "B", f"{PYNQ_400}: allocate_bo rounds every buffer up to at least 8 KiB"),
+    gp_data_bits=Sourced(32, "bit", f"{UG585} ch. 5: M_AXI_GP ports are 32 bits wide"),
+    gp_write_cycles=Sourced(
+        20, "PL cycles",
+        f"{FORUM_MMIO_SLOW}: 5600 mmio.array stores take ~1.1 ms on a PYNQ-Z1, 196 ns = 20 cycles at 100 MHz"),
+    gp_read_cycles=Sourced(
+        30, "PL cycles",
+        "estimate: a load is not posted, the CPU waits for the AXI read response; 1.5x the measured store cost"),
+    hp_ports=Sourced(4, "", f"{UG585} ch. 5: S_AXI_HP0..HP3"),
+    hp_data_bits=Sourced(64, "bit", f"{UG585} ch. 5: HP ports are 32 or 64 bits wide; overlays use 64"),
+    ps_ref_loop_us=Sourced(
+        31.5, "us",
+        f"{FORUM_MMIO_SLOW}: one iteration of the per-word MMIO.write loop takes 27-36 us (150-200 ms / 5600)"),
+)
+
+PYNQ_Z1 = BoardProfile(
+    name="PYNQ-Z1",
+    part="xc7z020clg400-1",
+    description="Digilent PYNQ-Z1: Zynq-7020, dual Cortex-A9 at 650 MHz, 512 MB DDR3",
+    ddr_bytes=Sourced(512 * MiB, "B", f"{PYNQ_Z1_MANUAL}: 512 MB DDR3"),
+    ddr_peak_mb_s=Sourced(2100, "MB/s", f"{PYNQ_Z1_MANUAL}: 16-bit DDR3 at 1050 MT/s"),
+    **_ZYNQ7000_COMMON,
+)
+
+PYNQ_Z2 = BoardProfile(
+    name="PYNQ-Z2",
+    part="xc7z020clg400-1",
+    description="TUL PYNQ-Z2: Zynq-7020, dual Cortex-A9 at 650 MHz, 512 MB DDR3",
+    ddr_bytes=Sourced(512 * MiB, "B", f"{PYNQ_Z2_MANUAL}: 512 MB DDR3"),
+    ddr_peak_mb_s=Sourced(2100, "MB/s", f"{PYNQ_Z2_MANUAL}: 16-bit DDR3 at 1050 MT/s"),
+    **_ZYNQ7000_COMMON,
+)
+
+PROFILES: dict[str, BoardProfile] = {p.name: p for p in (PYNQ_Z1, PYNQ_Z2)}
+DEFAULT_PROFILE = PYNQ_Z1.name
+
+
+def get_profile(name: str | BoardProfile | None = None) -> BoardProfile:
+    """Return the profile called ``name`` (case-insensitive, ``None`` = PYNQ-Z1)."""
+    if isinstance(name, BoardProfile):
+        return name
+    if name is None:
+        return PROFILES[DEFAULT_PROFILE]
+    for key, profile in PROFILES.items():
+        if key.lower() == str(name).lower():
+            return profile
+    from labkit.errors import DesignError
+
+    raise DesignError(f"no board profile called {name!r}; known profiles: {', '.join(PROFILES)}")
