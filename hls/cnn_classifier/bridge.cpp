@@ -6,6 +6,7 @@
 
 #include "cnn_classifier.h"
 #include "lab_bridge.h"
+#include "lab_bridge_streams.h"
 
 extern "C" {
 
@@ -36,24 +37,9 @@ long lab_cnn_classifier(const uint64_t *in, size_t in_len, uint32_t *out,
   try {
     hls::stream<axis64_t> in_stream("in_stream");
     hls::stream<axis32_t> out_stream("out_stream");
-    for (size_t i = 0; i < in_len; i++) {
-      axis64_t beat;
-      beat.data = in[i];
-      beat.keep = AXIS64_ALL_BYTES;
-      beat.strb = AXIS64_ALL_BYTES;
-      beat.last = (i + 1 == in_len) ? 1 : 0;  // as the MM2S DMA sends it
-      in_stream.write(beat);
-    }
+    lab_fill_stream(in_stream, in, in_len, AXIS64_ALL_BYTES);
     cnn_classifier(in_stream, out_stream, batch);
-    size_t count = 0;
-    while (!out_stream.empty()) {
-      if (count == out_cap) return LAB_ERR_OUT_CAP;  // cannot happen: checked above
-      const axis32_t beat = out_stream.read();
-      out[count] = beat.data;
-      out_last[count] = beat.last ? 1 : 0;
-      count++;
-    }
-    return static_cast<long>(count);
+    return lab_drain_stream(out_stream, out, out_last, out_cap);
   } catch (const std::runtime_error &) {
     return LAB_ERR_INPUT_DRY;
   } catch (...) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "lab_bridge.h"
+#include "lab_bridge_streams.h"
 #include "pp_load_compute.h"
 
 namespace {
@@ -55,27 +56,10 @@ long lab_pp_load_compute(void *state, const uint32_t *in, size_t in_len,
   try {
     hls::stream<axis32_t> in_stream("in_stream");
     hls::stream<axis32_t> out_stream("out_stream");
-    in_stream.reserve(in_len);  // csim-only: no re-allocation while beats pass
-    out_stream.reserve(n);
-    for (size_t i = 0; i < in_len; i++) {
-      axis32_t beat;
-      beat.data = in[i];
-      beat.keep = AXIS32_ALL_BYTES;
-      beat.strb = AXIS32_ALL_BYTES;
-      beat.last = (i + 1 == in_len) ? 1 : 0;
-      in_stream.write(beat);
-    }
+    lab_fill_stream(in_stream, in, in_len, AXIS32_ALL_BYTES);
     pp_load_compute_body(in_stream, out_stream, st->ifm_0, st->ifm_1, num, op,
                          n, pingpong);
-    size_t count = 0;
-    while (!out_stream.empty()) {
-      if (count == out_cap) return LAB_ERR_OUT_CAP;
-      const axis32_t beat = out_stream.read();
-      out[count] = beat.data;
-      out_last[count] = beat.last ? 1 : 0;
-      count++;
-    }
-    return static_cast<long>(count);
+    return lab_drain_stream(out_stream, out, out_last, out_cap);
   } catch (const std::runtime_error &) {
     return LAB_ERR_INPUT_DRY;
   } catch (...) {

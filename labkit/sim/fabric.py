@@ -134,6 +134,9 @@ class Fabric:
         self._lock = threading.RLock()
         self._worker = PLWorker()
         self._port_bytes: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "write": 0})
+        #: seconds the PS thread spent inside the IP models (register hooks, PL work it ran itself):
+        #: the simulation's own cost, which labkit.transfer keeps out of board estimates
+        self.sim_overhead_s = 0.0
         #: things a board would not tell you but the simulation can: (perf_counter time, ip, message)
         self.events: deque[tuple[float, str, str]] = deque(maxlen=1000)
         self.slcr = SlcrModel(self, profile)
@@ -304,6 +307,15 @@ class Fabric:
         self._worker.help_until(future, SETTLE_TIMEOUT_S)
         return future.done()
 
+    def let_pl_run(self) -> None:
+        """A status read found the PL still busy: let the worker thread have the GIL for a moment.
+
+        A Python polling loop never lets go of the GIL; without this the PL's background work
+        would wait for the interpreter's 5 ms switch interval while the PS spins.
+        """
+        if self._worker.pending():
+            time.sleep(0)
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Run ``fn(*args)`` on the PL worker thread (in submission order)."""
         return self._worker.submit(fn, *args)
@@ -322,6 +334,14 @@ class Fabric:
     def count_bytes(self, port: str, direction: str, nbytes: int) -> None:
         """Record ``nbytes`` moved on ``port`` ("read" or "write" as seen from the PL master)."""
         self._port_bytes[port][direction] += int(nbytes)
+
+    def gp_totals(self) -> tuple[int, int]:
+        """AXI-Lite (reads, writes) in words over every IP so far: a cheap :meth:`counters` subset."""
+        reads = writes = 0
+        for ip in self.ips.values():
+            reads += int(ip._stats[1])
+            writes += int(ip._stats[3])
+        return reads, writes
 
     def counters(self) -> FabricCounters:
         ips = self._ps_ips + list(self.ips.values())

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 __all__ = ["Interval", "Timeline"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interval:
     """One piece of modelled PL work."""
 
@@ -41,7 +41,10 @@ class Interval:
 class Timeline:
     """The modelled schedule of every PL resource, newest ``maxlen`` intervals kept."""
 
-    def __init__(self, maxlen: int = 200_000) -> None:
+    #: intervals are booked roughly in time order; a backwards search stops after this many old ones
+    SEARCH_SLACK = 256
+
+    def __init__(self, maxlen: int = 50_000) -> None:
         self._lock = threading.Lock()
         self._intervals: deque[Interval] = deque(maxlen=maxlen)
         self._free_at: dict[str, float] = {}
@@ -72,11 +75,26 @@ class Timeline:
         self._busy_cycles[interval.resource] = self._busy_cycles.get(interval.resource, 0) + interval.cycles
 
     def intervals(self, since: float = float("-inf"), resources: Iterable[str] | None = None) -> list[Interval]:
-        """Intervals that end after ``since``, optionally only for some resources, in booking order."""
+        """Intervals that end after ``since``, optionally only for some resources, in booking order.
+
+        Searches from the newest backwards, so asking about the last few microseconds stays
+        cheap however long the timeline is.
+        """
         wanted = set(resources) if resources is not None else None
+        found: list[Interval] = []
+        old_in_a_row = 0
         with self._lock:
-            return [iv for iv in self._intervals
-                    if iv.end > since and (wanted is None or iv.resource in wanted)]
+            for iv in reversed(self._intervals):
+                if iv.end > since:
+                    old_in_a_row = 0
+                    if wanted is None or iv.resource in wanted:
+                        found.append(iv)
+                else:
+                    old_in_a_row += 1
+                    if old_in_a_row > self.SEARCH_SLACK:
+                        break
+        found.reverse()
+        return found
 
     def busy_cycles(self) -> dict[str, int]:
         """Cycles booked on each resource since the timeline was created (never trimmed)."""

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 __all__ = ["PLWorker", "WAKE_DELAY_S"]
 
-WAKE_DELAY_S = 1  #: how long a queued job waits for the PS to run it before the worker does
+WAKE_DELAY_S = 50e-6  #: how long a queued job waits for the PS to run it before the worker does
 
 
 class PLWorker:
@@ -77,6 +77,10 @@ class PLWorker:
                     continue  # the PS ran it meanwhile
             with self._run_lock:
                 self._run_next()
+
+    def pending(self) -> bool:
+        """Jobs are queued or running."""
+        return bool(self._tasks) or self._run_lock.locked()
 
     def help_until(self, future: Future, timeout: float) -> None:
         """Run queued jobs in this thread until ``future`` is done (or the worker is running it)."""

@@ -43,16 +43,14 @@ class stream {
   stream &operator=(const stream &) = delete;
 
   void write(const T &value) {
-    if (tail_ == cap_) grow(cap_ ? 2 * cap_ : kInitialBeats);
+    if (tail_ == cap_) make_room();
     buf_[tail_++] = value;
   }
 
   // Read the oldest element. Throws std::runtime_error if the stream is empty.
   T read() {
     if (head_ == tail_) empty_read();
-    T value = buf_[head_++];
-    if (head_ == tail_) head_ = tail_ = 0;  // drained: reuse the storage from the start
-    return value;
+    return buf_[head_++];
   }
 
   void read(T &value) { value = read(); }
@@ -68,10 +66,32 @@ class stream {
     return true;
   }
 
-  // C-simulation only (not in Vitis HLS's header, so never used by kernel
-  // code): bridges that know how many beats will pass reserve room up front.
+  // --- C-simulation only (not in Vitis HLS's header, so kernel code never
+  // uses them): the bridges of the simulated board move whole arrays of beats
+  // in and out in one tight loop instead of one write()/read() per beat.
+
+  // Room for `beats` more elements without re-allocating.
   void reserve(std::size_t beats) {
-    if (beats > cap_) grow(beats);
+    if (tail_ + beats > cap_) grow(tail_ - head_ + beats);
+  }
+
+  // Append `count` beats made by make(i) for i = 0..count-1.
+  template <typename Make>
+  void write_all(std::size_t count, Make make) {
+    reserve(count);
+    T *out = buf_ + tail_;
+    for (std::size_t i = 0; i < count; i++) out[i] = make(i);
+    tail_ += count;
+  }
+
+  // Hand every queued beat to take(i, beat), in order, and empty the stream.
+  template <typename Take>
+  std::size_t read_all(Take take) {
+    const std::size_t count = tail_ - head_;
+    const T *in = buf_ + head_;
+    for (std::size_t i = 0; i < count; i++) take(i, in[i]);
+    head_ = tail_ = 0;
+    return count;
   }
 
   bool empty() const { return head_ == tail_; }
@@ -89,6 +109,19 @@ class stream {
     throw std::runtime_error("hls::stream '" + name_ +
                              "': read from an empty stream (on hardware the "
                              "kernel would stall here forever)");
+  }
+
+  // Out of room at the end: slide the unread beats to the front if that frees
+  // space, otherwise double the storage.
+  void make_room() {
+    if (head_ != 0) {
+      const std::size_t live = tail_ - head_;
+      std::memmove(buf_, buf_ + head_, live * sizeof(T));
+      head_ = 0;
+      tail_ = live;
+      if (tail_ < cap_) return;
+    }
+    grow(cap_ ? 2 * cap_ : kInitialBeats);
   }
 
   void grow(std::size_t capacity) {

@@ -128,7 +128,10 @@ class _Transfer:
         fabric = self.channel.fabric
         if not fabric.settle(self.future):
             return False
-        return not fabric.board_pace or fabric.now() >= self.end
+        if not fabric.board_pace or fabric.now() >= self.end:
+            return True
+        fabric.let_pl_run()
+        return False
 
     def error_visible(self) -> bool:
         return bool(self.error_bits) and (not self.channel.fabric.board_pace or self.channel.fabric.now() >= self.error_at)

@@ -93,13 +93,27 @@ class KernelCall:
     hang: bool = False
     outstanding: int = 0
 
-    def finished(self) -> bool:
+    def finished(self, settle: bool = True) -> bool:
+        """Done? ``settle``: run pending PL data work first (status reads do; register writes don't).
+
+        Only kernels whose results the PS can see directly (a memory in their AXI-Lite space,
+        DDR they write) need their data work done for ap_done; a stream kernel's results only
+        reach the PS through a DMA, whose completion waits for it.  Until then the worker thread
+        computes them in the background, as the PL does.
+        """
         if self.hang or self.end == math.inf:
             return False
         fabric = self.model.fabric
-        if not fabric.settle(self.future):
-            return False
-        return not fabric.board_pace or fabric.now() >= self.end
+        if self.model.results_visible_to_ps:
+            if settle:
+                if not fabric.settle(self.future):
+                    return False
+            elif self.future is not None and not self.future.done():
+                return False
+        if not fabric.board_pace or fabric.now() >= self.end:
+            return True
+        fabric.let_pl_run()
+        return False
 
     # Producer protocol: a downstream consumer took one of our output chunks.
     def chunk_accepted(self, chunk: Chunk) -> None:
@@ -117,6 +131,8 @@ class HlsKernelModel(IPModel):
     arguments: ClassVar[dict[str, tuple[int, int]]] = {}
     #: stream port -> bytes per beat
     stream_ports: ClassVar[dict[str, int]] = {}
+    #: the kernel writes results the PS reads without a DMA (its AXI-Lite memory, or DDR)
+    results_visible_to_ps: ClassVar[bool] = True
 
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
@@ -145,9 +161,9 @@ class HlsKernelModel(IPModel):
         return self.stream_ports[port]
 
     # -- ap_ctrl_hs ----------------------------------------------------------------------------
-    def _refresh(self) -> None:
+    def _refresh(self, settle: bool = True) -> None:
         call = self.call
-        if call is not None and call.finished():
+        if call is not None and call.finished(settle):
             self.call = None
             self.calls_done += 1
             self._done_latched = True
@@ -172,12 +188,13 @@ class HlsKernelModel(IPModel):
         return 0
 
     def _ctrl_written(self, value: int) -> None:
+        # A store returns at once on a board: never wait here for the PL's data work.
         auto = value & AUTO_RESTART
-        self._refresh()
+        self._refresh(settle=False)
         self.set_reg(CTRL, (self.reg(CTRL) & ~AUTO_RESTART) | auto)
         if value & AP_START and self.call is None:
             self._start()
-        self._refresh()
+        self._refresh(settle=False)
 
     def _isr_written(self, value: int) -> None:
         # The store replaced the word; IP_ISR really toggles the bits written as 1.

@@ -121,6 +121,7 @@ class PpLoadComputeModel(HlsKernelModel):
     vlnv = pp_load_compute.VLNV
     arguments = {name: _scalar(pp_load_compute, name) for name in ("num", "op", "n", "pingpong")}
     stream_ports = {pp_load_compute.AXIS_INPUT: 4, pp_load_compute.AXIS_OUTPUT: 4}
+    results_visible_to_ps = False  # its results leave through a DMA
 
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
@@ -168,6 +169,7 @@ class PpStoreModel(HlsKernelModel):
     vlnv = pp_store.VLNV
     arguments = {name: _scalar(pp_store, name) for name in ("num", "n", "pingpong")}
     stream_ports = {pp_store.AXIS_INPUT: 4, pp_store.AXIS_OUTPUT: 4}
+    results_visible_to_ps = False  # its results leave through a DMA
 
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
@@ -223,6 +225,7 @@ class CnnClassifierModel(HlsKernelModel):
     vlnv = cnn_classifier.VLNV
     arguments = {"batch": _scalar(cnn_classifier, "batch")}
     stream_ports = {cnn_classifier.AXIS_INPUT: 8, cnn_classifier.AXIS_OUTPUT: 4}
+    results_visible_to_ps = False  # its results leave through a DMA
 
     def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
         batch = min(args["batch"], cnn_classifier.MAX_BATCH)

@@ -1,0 +1,739 @@
+"""Every way of getting an image or a buffer into the PL and the results back, timed phase by phase.
+
+>>> import labkit, numpy as np
+>>> ol = labkit.open_board()
+>>> image = np.arange(70 * 80, dtype=np.uint32).reshape(70, 80)
+>>> result = labkit.transfer.run("array_slice", ol, image)
+>>> print(result)                     # phases, three kinds of time, verified or not
+
+========================  =====================================================================
+method                    what the PS does
+========================  =====================================================================
+``per_word``              ``MMIO.write`` for every pixel in a Python loop (the forum's slow way)
+``array_slice``           one ``mmio.array[a:b] = image`` assignment into the kernel's memory
+``packed16``              16-bit pixels packed two per 32-bit word with numpy views, one slice
+``dma``                   ``pynq.allocate`` buffers and the AXI DMA, one transfer at a time
+``dma_pingpong``          double buffering (store started first, two buffers alternating)
+``dram_master``           an m_axi kernel reading DDR by physical address, with its syncs
+========================  =====================================================================
+
+The MMIO methods and ``dram_master`` send a ``rows x cols`` image and get its per-row sums
+back (kernels ``mmio_rowsum`` and ``ddr_rowsum``); the DMA methods send a buffer of 32-bit
+words through ``pp_load_compute`` + ``pp_store`` and get every word plus ``op`` back.  Every
+result is checked against the kernel's numpy twin.
+
+Each run returns a :class:`TransferResult`: the bytes moved, and for every phase (write,
+pack, sync, start, wait, read back) its **measured** time on this computer; on the simulated
+board also the **modelled** PL/bus time and the **estimated** time on the simulated board's
+profile (see :mod:`labkit.timing` and :mod:`labkit.estimate`).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterator
+
+import numpy as np
+import pynq
+from pynq import MMIO, allocate
+
+from . import estimate
+from .errors import LabkitError, LabTimeoutError
+from .kernels import ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
+from .sim.device import SimDevice
+from .timing import format_seconds, this_machine
+
+__all__ = ["METHODS", "TransferError", "Phase", "TransferResult", "Transfer", "run", "make_input",
+           "DEFAULT_CHUNK_WORDS", "DEFAULT_OP"]
+
+DEFAULT_CHUNK_WORDS = pp_load_compute.MAX_N  #: words per pp_load_compute call (its BRAM buffer)
+DEFAULT_OP = 1  #: what pp_load_compute adds to every word
+WAIT_TIMEOUT_S = 30.0
+
+CTRL, AP_START, AP_DONE = 0x00, 0x1, 0x2
+IMAGE_OFFSET = mmio_rowsum.MEMORIES["image"]["offset"]
+ROWSUM_OFFSET = mmio_rowsum.MEMORIES["rowsum"]["offset"]
+WORD = 4
+
+
+class TransferError(LabkitError, ValueError):
+    """The data or the overlay does not fit the transfer method asked for."""
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    """One phase of a transfer, summed over its repetitions (tiles, chunks)."""
+
+    name: str
+    measured: float = 0.0  #: seconds, wall clock on this computer
+    modelled: float | None = None  #: PL/bus seconds (simulated board only)
+    estimated: float | None = None  #: seconds on the simulated board's profile (simulated board only)
+    count: int = 0  #: how many times the phase ran
+
+
+@dataclass
+class TransferResult:
+    """What one transfer did and how long each part took (three kinds of time, kept apart)."""
+
+    method: str
+    kernel: str
+    board: str
+    simulated: bool
+    pace: str | None
+    machine: str  #: the computer that measured
+    nbytes_in: int  #: payload the PS sent to the PL
+    nbytes_out: int  #: results the PS got back
+    phases: list[Phase]
+    verified: bool
+    mismatches: int
+    output: np.ndarray = field(repr=False)
+    intervals: list = field(default_factory=list, repr=False)  #: modelled PL intervals (simulated board)
+    options: dict[str, Any] = field(default_factory=dict)
+    scale: str = ""  #: how the board estimate scaled Python time
+
+    @property
+    def measured(self) -> float:
+        return sum(p.measured for p in self.phases)
+
+    @property
+    def modelled(self) -> float | None:
+        return None if not self.simulated else sum(p.modelled or 0.0 for p in self.phases)
+
+    @property
+    def estimated(self) -> float | None:
+        return None if not self.simulated else sum(p.estimated or 0.0 for p in self.phases)
+
+    @property
+    def mb_per_s(self) -> float:
+        """Measured MB/s of the input payload (10**6 bytes per second)."""
+        return self.nbytes_in / self.measured / 1e6 if self.measured else float("inf")
+
+    @property
+    def estimated_mb_per_s(self) -> float | None:
+        est = self.estimated
+        return None if not est else self.nbytes_in / est / 1e6
+
+    def phase(self, name: str) -> Phase:
+        for p in self.phases:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.method} has no phase {name!r}; phases: {[p.name for p in self.phases]}")
+
+    def table(self) -> str:
+        where = f"measured on {self.machine}"
+        head = (f"{self.method} ({self.kernel}) on {self.board}: {self.nbytes_in:,} bytes in, "
+                f"{self.nbytes_out:,} out, verified: {self.verified}")
+        lines = [head, f"{'phase':<12}{'measured':>14}{'modelled PL/bus':>18}{'estimated board':>18}"]
+        for p in self.phases + [Phase("TOTAL", self.measured, self.modelled, self.estimated, 1)]:
+            mod = format_seconds(p.modelled) if p.modelled is not None else "-"
+            est = format_seconds(p.estimated) if p.estimated is not None else "-"
+            lines.append(f"{p.name:<12}{format_seconds(p.measured):>14}{mod:>18}{est:>18}")
+        lines.append(f"({where}; modelled/estimated: simulated board only)" if self.simulated else f"({where})")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.table())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat record for CSV/JSON (labkit.bench)."""
+        record: dict[str, Any] = {
+            "method": self.method, "kernel": self.kernel, "board": self.board, "simulated": self.simulated,
+            "pace": self.pace, "machine": self.machine, "nbytes_in": self.nbytes_in,
+            "nbytes_out": self.nbytes_out, "verified": self.verified, "mismatches": self.mismatches,
+            "measured_s": self.measured, "modelled_s": self.modelled, "estimated_s": self.estimated,
+            "mb_per_s": self.mb_per_s, "estimated_mb_per_s": self.estimated_mb_per_s,
+        }
+        for p in self.phases:
+            key = p.name.replace(" ", "_")
+            record[f"{key}_measured_s"] = p.measured
+            record[f"{key}_modelled_s"] = p.modelled
+            record[f"{key}_estimated_s"] = p.estimated
+        record.update({f"opt_{k}": v for k, v in self.options.items()})
+        return record
+
+
+# -- timing a run: measured, modelled, estimated -------------------------------------------------------
+
+class _Recorder:
+    """Times the phases of one run and builds the board estimate on a virtual board clock.
+
+    PS phases advance the virtual clock by their estimate: the Python part scaled to the
+    board's CPU, bulk copies at the board's copy bandwidth, plus the modelled bus time.  Time
+    spent inside the simulation itself (its IP models, the PL work it computes) is not the
+    student's Python and is left out.  A wait advances the clock to whichever comes last: one
+    status read, or the end of the PL work it waits for -- counted from the end of the start
+    phase that launched it, since a board's PS launches it later than ours does.
+    """
+
+    def __init__(self, overlay: pynq.Overlay) -> None:
+        self.device = overlay.device
+        self.sim = isinstance(self.device, SimDevice)
+        self.phases: dict[str, Phase] = {}
+        self.t0 = time.perf_counter()
+        self.launched_host = self.t0  # when the last start phase began (host clock)
+        if self.sim:
+            self.fabric = self.device.fabric
+            self.scale = estimate.cpu_scale(self.device.profile)
+            self.virtual = 0.0  # the board's clock, estimated
+            self.launched_virtual = 0.0  # when the last start phase ended on the board's clock
+
+    def _phase(self, name: str) -> Phase:
+        if name not in self.phases:
+            self.phases[name] = Phase(name, 0.0, 0.0 if self.sim else None, 0.0 if self.sim else None)
+        return self.phases[name]
+
+    def _snapshot(self) -> tuple[int, int, float]:
+        if not self.sim:
+            return 0, 0, 0.0
+        reads, writes = self.fabric.gp_totals()
+        return reads, writes, self.fabric.sim_overhead_s
+
+    def _python(self, elapsed: float, before: tuple, after: tuple) -> tuple[float, float, int]:
+        """(Python seconds of the student's code, modelled bus seconds, bus reads) of a stretch."""
+        reads, writes = after[0] - before[0], after[1] - before[1]
+        bus = self.fabric.gp_access_s(reads, writes)
+        python = elapsed - (after[2] - before[2]) - (bus if self.fabric.board_pace else 0.0)
+        return max(0.0, python), bus, reads
+
+    @contextmanager
+    def ps(self, name: str, copy_bytes: int = 0) -> Iterator[None]:
+        """Work the PS does: Python, bus accesses, and ``copy_bytes`` of bulk numpy copying."""
+        before = self._snapshot()
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        phase = self._phase(name)
+        phase.measured += elapsed
+        phase.count += 1
+        if self.sim:
+            python, bus, _ = self._python(elapsed, before, self._snapshot())
+            if copy_bytes:  # a copy's time is bandwidth, not interpreter speed
+                python = min(python, _host_numpy_call_s())
+            est = self.scale.ps(python) + estimate.copy_seconds(copy_bytes) + bus
+            phase.modelled += bus
+            phase.estimated += est
+            self.virtual += est
+
+    @contextmanager
+    def start(self, name: str = "start") -> Iterator[None]:
+        """A PS phase that launches PL work the next :meth:`wait` waits for."""
+        self.launched_host = time.perf_counter()
+        with self.ps(name):
+            yield
+        if self.sim:
+            self.launched_virtual = self.virtual
+
+    @contextmanager
+    def wait(self, name: str, resources: list[str]) -> Iterator[None]:
+        """The PS polls until the PL work on ``resources`` launched by the last start phase is done."""
+        before = self._snapshot()
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        phase = self._phase(name)
+        phase.measured += elapsed
+        phase.count += 1
+        if self.sim:
+            python, _, reads = self._python(elapsed, before, self._snapshot())
+            work = [iv for iv in self.fabric.timeline.intervals(since=self.launched_host, resources=resources)
+                    if iv.start >= self.launched_host]
+            span = (max(iv.end for iv in work) - min(iv.start for iv in work)) if work else 0.0
+            one_poll = self.scale.ps(python / max(1, reads)) + self.fabric.gp_access_s(reads=1)
+            end = max(self.virtual + one_poll, self.launched_virtual + span)
+            phase.modelled += span
+            phase.estimated += end - self.virtual
+            self.virtual = end
+
+    def intervals(self) -> list:
+        return self.fabric.timeline.intervals(since=self.t0) if self.sim else []
+
+
+_HOST_CALL: list[float] = []
+
+
+def _host_numpy_call_s() -> float:
+    """Python cost of one small numpy assignment here (measured once): a copy phase's non-copy part."""
+    if not _HOST_CALL:
+        a, b = np.zeros(16, dtype=np.uint32), np.ones(16, dtype=np.uint32)
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(200):
+                a[:] = b
+            best = min(best, (time.perf_counter() - start) / 200)
+        _HOST_CALL.append(best)
+    return _HOST_CALL[0]
+
+
+def _wait_done(ip_mmio: MMIO, what: str, timeout: float = WAIT_TIMEOUT_S) -> None:
+    """Poll ap_done like the forum's loop, but give up after ``timeout`` seconds."""
+    deadline = time.perf_counter() + timeout
+    while not ip_mmio.read(CTRL) & AP_DONE:
+        if time.perf_counter() > deadline:
+            raise LabTimeoutError(f"{what} did not raise ap_done within {timeout} s: is its input stream "
+                                  "fed and its output drained (a consumer started)?")
+
+
+# -- the methods ----------------------------------------------------------------------------------------
+
+class _Method:
+    """One transfer method: checks its input, prepares buffers once, runs, knows the right answer."""
+
+    name: ClassVar[str]
+    kernel: ClassVar[str]
+    ips: ClassVar[tuple[str, ...]]
+    summary: ClassVar[str]
+
+    def __init__(self, overlay: pynq.Overlay, data: np.ndarray, options: dict[str, Any]) -> None:
+        missing = [ip for ip in self.ips if ip not in overlay.ip_dict]
+        if missing:
+            raise TransferError(f"{self.name} needs the IP {', '.join(missing)}, which this overlay does not have: "
+                                "load the lab's overlay with labkit.open_board()")
+        self.overlay = overlay
+        self.options = options
+        self.data = self.check(data)
+
+    def mmio(self, ip: str) -> MMIO:
+        entry = self.overlay.ip_dict[ip]
+        return MMIO(entry["phys_addr"], entry["addr_range"], device=self.overlay.device)
+
+    def check(self, data: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def expected(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def run(self, rec: _Recorder) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def nbytes_in(self) -> int:
+        return int(self.data.nbytes)
+
+    def close(self) -> None:
+        """Free buffers (default: none)."""
+
+
+def _as_array(data: Any, name: str) -> np.ndarray:
+    if not isinstance(data, np.ndarray):
+        raise TransferError(f"{name} needs a numpy array, got {type(data).__name__}")
+    return data
+
+
+def _image(data: Any, method: str, dtype: type, max_value: int) -> np.ndarray:
+    image = _as_array(data, method)
+    if image.ndim != 2:
+        raise TransferError(f"{method} sends an image: a 2-D array (rows, cols), got shape {image.shape}")
+    if image.dtype != dtype:
+        raise TransferError(f"{method} sends {np.dtype(dtype).name} pixels, got {image.dtype}; convert with "
+                            f".astype(np.{np.dtype(dtype).name}) if the values fit")
+    if image.size == 0:
+        raise TransferError(f"{method} got an empty image {image.shape}")
+    if int(image.max()) > max_value:
+        raise TransferError(f"{method}: pixel values must be at most {max_value}, found {int(image.max())}")
+    return np.ascontiguousarray(image)
+
+
+class _RowsumOverMmio(_Method):
+    """Shared by the three MMIO methods: tiles of the image through mmio_rowsum's memory."""
+
+    kernel = "mmio_rowsum"
+    ips = ("mmio_rowsum",)
+    pack16 = 0
+
+    def check(self, data: np.ndarray) -> np.ndarray:
+        image = _image(data, self.name, np.uint32 if not self.pack16 else np.uint16,
+                       0xFFFF_FFFF if not self.pack16 else 0xFFFF)
+        per_word = 2 if self.pack16 else 1
+        if image.shape[1] > mmio_rowsum.MAX_WORDS * per_word:
+            raise TransferError(f"{self.name}: a row of {image.shape[1]} pixels does not fit the kernel's "
+                                f"{mmio_rowsum.MAX_WORDS}-word input memory")
+        return image
+
+    def tiles(self) -> Iterator[np.ndarray]:
+        """Row bands that fit the kernel's memories (at most 128 rows, 8192 words)."""
+        rows, cols = self.data.shape
+        per_word = 2 if self.pack16 else 1
+        band = max(1, min(mmio_rowsum.MAX_ROWS, (mmio_rowsum.MAX_WORDS * per_word) // cols))
+        for r in range(0, rows, band):
+            yield self.data[r: r + band]
+
+    def expected(self) -> np.ndarray:
+        return self.data.astype(np.uint64).sum(axis=1).astype(np.uint32)
+
+    @property
+    def nbytes_out(self) -> int:
+        return self.data.shape[0] * WORD
+
+    def run(self, rec: _Recorder) -> np.ndarray:
+        m = self.mmio("mmio_rowsum")
+        out = []
+        for tile in self.tiles():
+            words = self.write(rec, m, tile)
+            rows, cols = tile.shape
+            with rec.start():
+                m.write(mmio_rowsum.ROWS_OFFSET, rows)
+                m.write(mmio_rowsum.COLS_OFFSET, cols)
+                m.write(mmio_rowsum.PACK16_OFFSET, self.pack16)
+                m.write(CTRL, AP_START)
+            with rec.wait("wait", ["mmio_rowsum"]):
+                _wait_done(m, "mmio_rowsum")
+            out.append(self.read_back(rec, m, rows))
+            del words
+        return np.concatenate(out)
+
+    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> Any:
+        with rec.ps("write"):
+            m.array[IMAGE_OFFSET // WORD: IMAGE_OFFSET // WORD + tile.size] = tile.ravel()
+
+    def read_back(self, rec: _Recorder, m: MMIO, rows: int) -> np.ndarray:
+        with rec.ps("read back"):
+            return m.array[ROWSUM_OFFSET // WORD: ROWSUM_OFFSET // WORD + rows].copy()
+
+
+class PerWord(_RowsumOverMmio):
+    name = "per_word"
+    summary = "MMIO.write per pixel in a Python loop (the forum's code)"
+
+    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> Any:
+        image_in = tile.tolist()  # the forum's image: plain Python ints (pynq's write wants int or bytes)
+        PL = m
+        with rec.ps("write"):
+            write_address = IMAGE_OFFSET
+            for i in range(len(image_in)):
+                for j in range(len(image_in[0])):
+                    PL.write(write_address, image_in[i][j])
+                    write_address = write_address + 4
+
+    def read_back(self, rec: _Recorder, m: MMIO, rows: int) -> np.ndarray:
+        with rec.ps("read back"):
+            return np.array([m.read(ROWSUM_OFFSET + WORD * r) for r in range(rows)], dtype=np.uint32)
+
+
+class ArraySlice(_RowsumOverMmio):
+    name = "array_slice"
+    summary = "one mmio.array[a:b] slice assignment (index = byte offset // 4)"
+
+
+class Packed16(_RowsumOverMmio):
+    name = "packed16"
+    summary = "16-bit pixels packed two per word with numpy views, one slice"
+    pack16 = 1
+
+    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> Any:
+        with rec.ps("pack"):
+            pixels = tile.reshape(-1)
+            if pixels.size % 2:  # the kernel only reads rows*cols pixels: the padding is never summed
+                pixels = np.append(pixels, np.uint16(0))
+            words = pixels.view(np.uint32)  # no bit shifts: little-endian words hold pixel pairs
+        with rec.ps("write"):
+            m.array[IMAGE_OFFSET // WORD: IMAGE_OFFSET // WORD + words.size] = words
+        return words
+
+    @property
+    def nbytes_in(self) -> int:
+        return -(-self.data.size // 2) * WORD  # what crosses the bus: half the words
+
+
+class DramMaster(_Method):
+    name = "dram_master"
+    summary = "the kernel reads DDR itself by physical address (ZynqNet style)"
+    kernel = "ddr_rowsum"
+    ips = ("ddr_rowsum",)
+
+    def check(self, data: np.ndarray) -> np.ndarray:
+        return _image(data, self.name, np.uint32, 0xFFFF_FFFF)
+
+    def __init__(self, overlay, data, options) -> None:
+        super().__init__(overlay, data, options)
+        cacheable = bool(options.get("cacheable", True))
+        self.sync = bool(options.get("sync", True))
+        rows, _ = self.data.shape
+        self.src = allocate(self.data.shape, np.uint32, cacheable=cacheable, target=overlay.device)
+        self.dst = allocate(rows, np.uint32, cacheable=cacheable, target=overlay.device)
+
+    def expected(self) -> np.ndarray:
+        return ddr_rowsum.rowsums(self.data)
+
+    @property
+    def nbytes_out(self) -> int:
+        return self.data.shape[0] * WORD
+
+    def run(self, rec: _Recorder) -> np.ndarray:
+        m = self.mmio("ddr_rowsum")
+        rows, cols = self.data.shape
+        with rec.ps("write", copy_bytes=self.data.nbytes):
+            self.src[:] = self.data
+        if self.sync:
+            with rec.ps("sync"):
+                self.src.sync_to_device()  # the kernel reads DDR, not the CPU's cache
+                self.dst.sync_to_device()  # no dirty lines of dst may be written back over the results
+        with rec.start():
+            regs = ddr_rowsum.REGISTERS
+            m.write(regs["src_1"]["address_offset"], self.src.physical_address & 0xFFFF_FFFF)
+            m.write(regs["src_2"]["address_offset"], self.src.physical_address >> 32)
+            m.write(regs["dst_1"]["address_offset"], self.dst.physical_address & 0xFFFF_FFFF)
+            m.write(regs["dst_2"]["address_offset"], self.dst.physical_address >> 32)
+            m.write(regs["rows"]["address_offset"], rows)
+            m.write(regs["cols"]["address_offset"], cols)
+            m.write(CTRL, AP_START)
+        with rec.wait("wait", ["ddr_rowsum"]):
+            _wait_done(m, "ddr_rowsum")
+        if self.sync:
+            with rec.ps("sync back"):
+                self.dst.sync_from_device()  # drop the CPU's stale cached copy of the results
+        with rec.ps("read back", copy_bytes=self.dst.nbytes):
+            return np.array(self.dst)
+
+    def close(self) -> None:
+        self.src.freebuffer()
+        self.dst.freebuffer()
+
+
+class _PingPongKernels(_Method):
+    """Shared by the DMA methods: words through pp_load_compute + pp_store and the dma_pp DMA."""
+
+    kernel = "pp_load_compute + pp_store"
+    ips = ("dma_pp", "pp_load_compute", "pp_store")
+    PL_RESOURCES = ["dma_pp.mm2s", "dma_pp.s2mm", "pp_load_compute.read", "pp_load_compute.compute",
+                    "pp_store.read", "pp_store.write", "pp_load_compute.stall", "pp_store.stall"]
+
+    def check(self, data: np.ndarray) -> np.ndarray:
+        words = _as_array(data, self.name)
+        if words.dtype != np.uint32:
+            raise TransferError(f"{self.name} sends 32-bit words (uint32), got {words.dtype}")
+        words = np.ascontiguousarray(words).reshape(-1)
+        if words.size == 0:
+            raise TransferError(f"{self.name} got no data")
+        self.chunk = int(self.options.get("chunk_words", DEFAULT_CHUNK_WORDS))
+        if not 1 <= self.chunk <= min(pp_load_compute.MAX_N, pp_store.MAX_N):
+            raise TransferError(f"chunk_words must be 1..{pp_load_compute.MAX_N} (the kernels' BRAM buffers), "
+                                f"got {self.chunk}")
+        self.op = int(self.options.get("op", DEFAULT_OP)) & 0xFFFF_FFFF
+        return words
+
+    def expected(self) -> np.ndarray:
+        return self.data + np.uint32(self.op)
+
+    @property
+    def nbytes_out(self) -> int:
+        return self.data.nbytes
+
+    def _dma(self):
+        dma = self.overlay.dma_pp
+        limit = dma.buffer_max_size
+        return dma, limit
+
+    def _configure(self, lc: MMIO, st: MMIO, n: int, pingpong: int) -> None:
+        lc.write(pp_load_compute.N_OFFSET, n)
+        lc.write(pp_load_compute.OP_OFFSET, self.op)
+        lc.write(pp_load_compute.PINGPONG_OFFSET, pingpong)
+        st.write(pp_store.N_OFFSET, n)
+        st.write(pp_store.PINGPONG_OFFSET, pingpong)
+
+
+class Dma(_PingPongKernels):
+    name = "dma"
+    summary = "pynq.allocate + AXI DMA, one transfer at a time (load, then compute)"
+
+    def __init__(self, overlay, data, options) -> None:
+        super().__init__(overlay, data, options)
+        self.inbuf = allocate(self.data.size, np.uint32, target=overlay.device)
+        self.outbuf = allocate(self.data.size, np.uint32, target=overlay.device)
+
+    def run(self, rec: _Recorder) -> np.ndarray:
+        dma, limit = self._dma()
+        lc, st = self.mmio("pp_load_compute"), self.mmio("pp_store")
+        with rec.ps("write", copy_bytes=self.data.nbytes):
+            self.inbuf[:] = self.data
+        with rec.ps("sync"):
+            self.inbuf.sync_to_device()
+        configured = None
+        for offset in range(0, self.data.size, self.chunk):
+            n = min(self.chunk, self.data.size - offset)
+            with rec.start():
+                if configured != n:
+                    self._configure(lc, st, n, pingpong=0)
+                    configured = n
+                st.write(CTRL, AP_START)  # the store first: the compute's output needs somewhere to go
+                dma.recvchannel.transfer(self.outbuf, WORD * offset, WORD * n)
+                lc.write(CTRL, AP_START)
+                dma.sendchannel.transfer(self.inbuf, WORD * offset, WORD * n)
+            with rec.wait("wait", self.PL_RESOURCES):
+                dma.sendchannel.wait()
+                _wait_done(lc, "pp_load_compute")
+                dma.recvchannel.wait()
+                _wait_done(st, "pp_store")
+        with rec.ps("read back", copy_bytes=self.data.nbytes):
+            return np.array(self.outbuf)
+
+    def close(self) -> None:
+        self.inbuf.freebuffer()
+        self.outbuf.freebuffer()
+
+
+class DmaPingPong(_PingPongKernels):
+    """The double-buffer seed's schedule, as its PS code runs it.
+
+    The store (SB) is launched first; it gathers ``k`` compute outputs per call (the seed: 10;
+    here as many as pp_store's buffer holds).  Then ``k`` times: start load+compute (LB + COM)
+    and wait for it, while one DMA transfer feeds every load.  Both kernels work on two
+    buffers, so each is one call behind: the compute of call ``j`` sends the chunk loaded by
+    call ``j-1``, and store call ``b`` sends what store call ``b-1`` gathered.  Extra calls at
+    the end, fed with zeros, push the last results out.
+    """
+
+    name = "dma_pingpong"
+    summary = "double buffering: store started first, load and compute overlap on two buffers"
+
+    def check(self, data: np.ndarray) -> np.ndarray:
+        words = super().check(data)
+        self.chunk = min(self.chunk, words.size)
+        if words.size % self.chunk:
+            raise TransferError(f"dma_pingpong needs equal chunks: {words.size} words is not a multiple of "
+                                f"chunk_words={self.chunk} (every call computes on the previous call's chunk)")
+        return words
+
+    def __init__(self, overlay, data, options) -> None:
+        super().__init__(overlay, data, options)
+        n = self.chunk
+        self.per_store = max(1, pp_store.MAX_N // n)  #: k: compute outputs gathered per store call
+        chunks = self.data.size // n
+        self.blocks = -(-(chunks + 1) // self.per_store)  # one compute output of lag, rounded up to blocks
+        self.loads = (self.blocks + 1) * self.per_store  # plus one store call of lag
+        self.inbuf = allocate((self.loads, n), np.uint32, target=overlay.device)
+        self.outbuf = allocate((self.blocks, self.per_store * n), np.uint32, target=overlay.device)
+        if self.inbuf.nbytes > overlay.dma_pp.buffer_max_size:
+            raise TransferError(f"dma_pingpong sends everything in one DMA transfer: {self.inbuf.nbytes} bytes "
+                                f"is more than the DMA's {overlay.dma_pp.buffer_max_size}")
+
+    def run(self, rec: _Recorder) -> np.ndarray:
+        dma, _ = self._dma()
+        lc, st = self.mmio("pp_load_compute"), self.mmio("pp_store")
+        n, k, chunks = self.chunk, self.per_store, self.data.size // self.chunk
+        with rec.ps("write", copy_bytes=self.data.nbytes):
+            self.inbuf[:chunks] = self.data.reshape(chunks, n)
+            self.inbuf[chunks:] = 0  # fed to the extra calls that push the last results out
+        with rec.ps("sync"):
+            self.inbuf.sync_to_device()
+        with rec.start():
+            self._configure(lc, st, n, pingpong=1)
+            st.write(pp_store.N_OFFSET, k * n)
+            dma.sendchannel.transfer(self.inbuf)  # one transfer feeds every load, n words per call
+        call = 0
+        for b in range(self.blocks + 1):
+            with rec.start():
+                st.write(pp_store.NUM_OFFSET, b)
+                st.write(CTRL, AP_START)  # the store first: load/compute need somewhere to send
+                # Store call b sends block b-1 (call 0 its still empty buffer, overwritten later).
+                dma.recvchannel.transfer(self.outbuf[max(b - 1, 0)])
+            for _ in range(k):
+                with rec.start():
+                    lc.write(pp_load_compute.NUM_OFFSET, call)
+                    lc.write(CTRL, AP_START)
+                with rec.wait("wait", self.PL_RESOURCES):
+                    _wait_done(lc, "pp_load_compute")
+                call += 1
+            with rec.wait("wait", self.PL_RESOURCES):
+                dma.recvchannel.wait()
+                _wait_done(st, "pp_store")
+        with rec.wait("wait", self.PL_RESOURCES):
+            dma.sendchannel.wait()
+        with rec.ps("read back", copy_bytes=self.data.nbytes):
+            return np.array(self.outbuf).reshape(-1)[n: n + self.data.size]
+
+    def close(self) -> None:
+        self.inbuf.freebuffer()
+        self.outbuf.freebuffer()
+
+
+METHODS: dict[str, type[_Method]] = {cls.name: cls for cls in (PerWord, ArraySlice, Packed16, Dma, DmaPingPong,
+                                                                 DramMaster)}
+
+
+# -- running -------------------------------------------------------------------------------------------------
+
+def _method(name: str) -> type[_Method]:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise TransferError(f"no transfer method {name!r}; methods: {', '.join(METHODS)}") from None
+
+
+class Transfer:
+    """One method prepared for one input: buffers allocated once, :meth:`run` as often as you like.
+
+    Use it as a context manager (or call :meth:`close`) to give the buffers back.
+    """
+
+    def __init__(self, method: str, overlay: pynq.Overlay, data: np.ndarray, **options: Any) -> None:
+        if overlay is None or not isinstance(overlay, pynq.Overlay):
+            raise TransferError("transfer methods need the lab's overlay: ol = labkit.open_board()")
+        if not overlay.is_loaded():
+            raise TransferError("this overlay is not loaded in the PL any more (another one was downloaded)")
+        self.method = _method(method)(overlay, data, options)
+        self.overlay = overlay
+        self._expected = self.method.expected()
+
+    def run(self, verify: bool = True) -> TransferResult:
+        rec = _Recorder(self.overlay)
+        output = self.method.run(rec)
+        mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
+        device = self.overlay.device
+        simulated = isinstance(device, SimDevice)
+        board = (f"{device.profile.name} (simulated, {device.fabric.pace} pace)" if simulated
+                 else getattr(device, "name", "board"))
+        return TransferResult(
+            method=self.method.name, kernel=self.method.kernel, board=board, simulated=simulated,
+            pace=device.fabric.pace if simulated else None, machine=this_machine(),
+            nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
+            phases=list(rec.phases.values()), verified=verify and mismatches == 0, mismatches=mismatches,
+            output=output, intervals=rec.intervals(), options=dict(self.method.options),
+            scale=str(rec.scale) if simulated else "")
+
+    def close(self) -> None:
+        self.method.close()
+
+    def __enter__(self) -> "Transfer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def run(method: str, overlay: pynq.Overlay, data: np.ndarray, *, verify: bool = True,
+        **options: Any) -> TransferResult:
+    """Send ``data`` to the PL with ``method``, get the results back, time and check everything.
+
+    Options: ``chunk_words`` and ``op`` for the DMA methods; ``sync`` and ``cacheable`` for
+    ``dram_master`` (``sync=False`` shows what a forgotten cache flush does).
+    """
+    with Transfer(method, overlay, data, **options) as transfer:
+        return transfer.run(verify=verify)
+
+
+def make_input(method: str, nbytes: int, seed: int = 0, cols: int = 80) -> np.ndarray:
+    """Input data of about ``nbytes`` for ``method`` (what ``labkit.bench`` sweeps over).
+
+    Image methods get a ``rows x cols`` image (rows rounded to fit ``nbytes``), the DMA methods a
+    buffer of whole 32-bit words (a whole number of chunks for ``dma_pingpong``).
+    """
+    cls = _method(method)
+    rng = np.random.default_rng(seed)
+    if issubclass(cls, _PingPongKernels):
+        words = max(1, nbytes // WORD)
+        if cls is DmaPingPong and words > DEFAULT_CHUNK_WORDS:
+            words -= words % DEFAULT_CHUNK_WORDS
+        return rng.integers(0, 1 << 32, size=words, dtype=np.uint64).astype(np.uint32)
+    if cls is Packed16:
+        rows = max(1, nbytes // (2 * cols))
+        return rng.integers(0, 1 << 16, size=(rows, cols), dtype=np.uint32).astype(np.uint16)
+    rows = max(1, nbytes // (WORD * cols))
+    return rng.integers(0, 1 << 16, size=(rows, cols), dtype=np.uint32)
