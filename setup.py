@@ -1,8 +1,9 @@
 """Build and install pynq-transfer-lab (import package: labkit).
 
-Two compiled parts:
+Three compiled parts:
 
 * ``labkit.sim._regwindow`` -- the register windows of the simulated board (C, numpy API);
+* ``labkit.sim._plqueue`` -- the simulated PL's job queue and its worker thread (C, pthreads);
 * ``labkit.sim._hlskernels`` -- every HLS kernel in ``hls/`` compiled for this computer with its
   ``bridge.cpp``: the simulated board runs the same C++ that Vitis HLS synthesises.  It is a plain
   shared library loaded with ctypes (no Python entry point), built by setuptools for convenience.
@@ -53,6 +54,8 @@ setup(
     },
     ext_modules=[
         Extension("labkit.sim._regwindow", ["labkit/sim/_regwindow.c"], extra_compile_args=["-O2", "-Wall"]),
+        Extension("labkit.sim._plqueue", ["labkit/sim/_plqueue.c"], extra_compile_args=["-O2", "-Wall"],
+                  libraries=["pthread"]),
         Extension("labkit.sim._hlskernels", hls_sources(), language="c++",
                   include_dirs=["hls/common/csim", "hls/common"], extra_compile_args=HLS_CXXFLAGS),
     ],

@@ -50,6 +50,9 @@ __all__ = ["METHODS", "TransferError", "Phase", "TransferResult", "Transfer", "r
 
 DEFAULT_CHUNK_WORDS = pp_load_compute.MAX_N  #: words per pp_load_compute call (its BRAM buffer)
 DEFAULT_OP = 1  #: what pp_load_compute adds to every word
+#: compute outputs one store call gathers (the seed: 10, where the store was the slow part); one
+#: store call per load keeps the store's work off the load's critical path here
+DEFAULT_CHUNKS_PER_STORE = 1
 WAIT_TIMEOUT_S = 30.0
 
 CTRL, AP_START, AP_DONE = 0x00, 0x1, 0x2
@@ -162,32 +165,25 @@ class TransferResult:
 # -- timing a run: measured, modelled, estimated -------------------------------------------------------
 
 class _Recorder:
-    """Times the phases of one run and builds the board estimate on a virtual board clock.
+    """Times the phases of one run and, on the simulated board, estimates the board's time.
 
-    PS phases advance the virtual clock by their estimate: the Python part scaled to the
-    board's CPU, bulk copies at the board's copy bandwidth, plus the modelled bus time.  Time
-    spent inside the simulation itself (its IP models, the PL work it computes) is not the
-    student's Python and is left out.  A wait advances the clock to whichever comes last: one
-    status read, or the end of the PL work it waits for -- counted from the end of the start
-    phase that launched it, since a board's PS launches it later than ours does.
+    During the run it only takes timestamps and counter snapshots (cheap: the PS's loop must
+    not slow down); :meth:`finish` turns them into phases.  The board estimate runs on a virtual
+    board clock: PS phases advance it by their Python part scaled to the board's CPU, bulk
+    copies at the board's copy bandwidth, plus the modelled bus time.  Time spent inside the
+    simulation itself (its IP models, the PL work it computes) is not the student's Python and
+    is left out.  A wait advances the clock to whichever comes last: one status read, or the end
+    of the PL work it waits for -- counted from the end of the start phase that launched it,
+    since a board's PS launches it later than ours does.
     """
 
     def __init__(self, overlay: pynq.Overlay) -> None:
         self.device = overlay.device
         self.sim = isinstance(self.device, SimDevice)
-        self.phases: dict[str, Phase] = {}
+        self.fabric = self.device.fabric if self.sim else None
         self.t0 = time.perf_counter()
+        self.events: list[tuple] = []
         self.launched_host = self.t0  # when the last start phase began (host clock)
-        if self.sim:
-            self.fabric = self.device.fabric
-            self.scale = estimate.cpu_scale(self.device.profile)
-            self.virtual = 0.0  # the board's clock, estimated
-            self.launched_virtual = 0.0  # when the last start phase ended on the board's clock
-
-    def _phase(self, name: str) -> Phase:
-        if name not in self.phases:
-            self.phases[name] = Phase(name, 0.0, 0.0 if self.sim else None, 0.0 if self.sim else None)
-        return self.phases[name]
 
     def _snapshot(self) -> tuple[int, int, float]:
         if not self.sim:
@@ -195,40 +191,21 @@ class _Recorder:
         reads, writes = self.fabric.gp_totals()
         return reads, writes, self.fabric.sim_overhead_s
 
-    def _python(self, elapsed: float, before: tuple, after: tuple) -> tuple[float, float, int]:
-        """(Python seconds of the student's code, modelled bus seconds, bus reads) of a stretch."""
-        reads, writes = after[0] - before[0], after[1] - before[1]
-        bus = self.fabric.gp_access_s(reads, writes)
-        python = elapsed - (after[2] - before[2]) - (bus if self.fabric.board_pace else 0.0)
-        return max(0.0, python), bus, reads
-
     @contextmanager
-    def ps(self, name: str, copy_bytes: int = 0) -> Iterator[None]:
+    def ps(self, name: str, copy_bytes: int = 0, launch: bool = False) -> Iterator[None]:
         """Work the PS does: Python, bus accesses, and ``copy_bytes`` of bulk numpy copying."""
         before = self._snapshot()
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
-        phase = self._phase(name)
-        phase.measured += elapsed
-        phase.count += 1
-        if self.sim:
-            python, bus, _ = self._python(elapsed, before, self._snapshot())
-            if copy_bytes:  # a copy's time is bandwidth, not interpreter speed
-                python = min(python, _host_numpy_call_s())
-            est = self.scale.ps(python) + estimate.copy_seconds(copy_bytes) + bus
-            phase.modelled += bus
-            phase.estimated += est
-            self.virtual += est
+        self.events.append(("ps", name, elapsed, before, self._snapshot(), copy_bytes, launch))
 
     @contextmanager
     def start(self, name: str = "start") -> Iterator[None]:
         """A PS phase that launches PL work the next :meth:`wait` waits for."""
         self.launched_host = time.perf_counter()
-        with self.ps(name):
+        with self.ps(name, launch=True):
             yield
-        if self.sim:
-            self.launched_virtual = self.virtual
 
     @contextmanager
     def wait(self, name: str, resources: list[str]) -> Iterator[None]:
@@ -236,23 +213,51 @@ class _Recorder:
         before = self._snapshot()
         start = time.perf_counter()
         yield
-        elapsed = time.perf_counter() - start
-        phase = self._phase(name)
-        phase.measured += elapsed
-        phase.count += 1
-        if self.sim:
-            python, _, reads = self._python(elapsed, before, self._snapshot())
-            work = [iv for iv in self.fabric.timeline.intervals(since=self.launched_host, resources=resources)
-                    if iv.start >= self.launched_host]
-            span = (max(iv.end for iv in work) - min(iv.start for iv in work)) if work else 0.0
-            one_poll = self.scale.ps(python / max(1, reads)) + self.fabric.gp_access_s(reads=1)
-            end = max(self.virtual + one_poll, self.launched_virtual + span)
-            phase.modelled += span
-            phase.estimated += end - self.virtual
-            self.virtual = end
+        end = time.perf_counter()
+        self.events.append(("wait", name, end - start, before, self._snapshot(), self.launched_host, end, resources))
 
-    def intervals(self) -> list:
-        return self.fabric.timeline.intervals(since=self.t0) if self.sim else []
+    def finish(self) -> tuple[list[Phase], list]:
+        """The phases (in order of first appearance) and the modelled intervals of the run."""
+        phases: dict[str, Phase] = {}
+        intervals = self.fabric.timeline.intervals(since=self.t0) if self.sim else []
+        if self.sim:
+            scale = estimate.cpu_scale(self.device.profile)
+            virtual = launched_virtual = 0.0
+            counted: set[int] = set()  # intervals a wait already accounted for
+        for kind, name, elapsed, before, after, *rest in self.events:
+            phase = phases.setdefault(name, Phase(name, 0.0, 0.0 if self.sim else None,
+                                                  0.0 if self.sim else None))
+            phase.measured += elapsed
+            phase.count += 1
+            if not self.sim:
+                continue
+            reads, writes = after[0] - before[0], after[1] - before[1]
+            bus = self.fabric.gp_access_s(reads, writes)
+            python = max(0.0, elapsed - (after[2] - before[2]) - (bus if self.fabric.board_pace else 0.0))
+            if kind == "ps":
+                copy_bytes, launch = rest
+                if copy_bytes:  # a copy's time is bandwidth, not interpreter speed
+                    python = min(python, _host_numpy_call_s())
+                est = scale.ps(python) + estimate.copy_seconds(copy_bytes) + bus
+                phase.modelled += bus
+                phase.estimated += est
+                virtual += est
+                if launch:
+                    launched_virtual = virtual
+            else:
+                launched_host, wait_end, resources = rest
+                wanted = set(resources)  # PL work this launch started (and that began before the wait ended)
+                work = [iv for iv in intervals if iv.resource in wanted and launched_host <= iv.start <= wait_end
+                        and id(iv) not in counted]
+                counted.update(id(iv) for iv in work)
+                span = (max(iv.end for iv in work) - min(iv.start for iv in work)) if work else 0.0
+                one_poll = scale.ps(python / max(1, reads)) + self.fabric.gp_access_s(reads=1)
+                end = max(virtual + one_poll, launched_virtual + span)
+                phase.modelled += span
+                phase.estimated += end - virtual
+                virtual = end
+        self.scale = scale if self.sim else None
+        return list(phases.values()), intervals
 
 
 _HOST_CALL: list[float] = []
@@ -604,7 +609,15 @@ class DmaPingPong(_PingPongKernels):
     def __init__(self, overlay, data, options) -> None:
         super().__init__(overlay, data, options)
         n = self.chunk
-        self.per_store = max(1, pp_store.MAX_N // n)  #: k: compute outputs gathered per store call
+        per_store = int(options.get("chunks_per_store", DEFAULT_CHUNKS_PER_STORE))
+        if not 1 <= per_store * n <= pp_store.MAX_N:
+            raise TransferError(f"chunks_per_store x chunk_words must fit pp_store's buffer of {pp_store.MAX_N} "
+                                f"words, got {per_store} x {n}")
+        if (per_store * n * WORD) % overlay.dma_pp.recvchannel._align:
+            raise TransferError(f"each store call's output ({per_store} x {n} words) must be a multiple of "
+                                f"{overlay.dma_pp.recvchannel._align} bytes: the DMA's 64-bit memory port has no "
+                                "realignment engine, so every transfer must start on an aligned address")
+        self.per_store = per_store  #: k: compute outputs gathered per store call (the seed: 10)
         chunks = self.data.size // n
         self.blocks = -(-(chunks + 1) // self.per_store)  # one compute output of lag, rounded up to blocks
         self.loads = (self.blocks + 1) * self.per_store  # plus one store call of lag
@@ -685,6 +698,7 @@ class Transfer:
     def run(self, verify: bool = True) -> TransferResult:
         rec = _Recorder(self.overlay)
         output = self.method.run(rec)
+        phases, intervals = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
         device = self.overlay.device
         simulated = isinstance(device, SimDevice)
@@ -694,8 +708,8 @@ class Transfer:
             method=self.method.name, kernel=self.method.kernel, board=board, simulated=simulated,
             pace=device.fabric.pace if simulated else None, machine=this_machine(),
             nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
-            phases=list(rec.phases.values()), verified=verify and mismatches == 0, mismatches=mismatches,
-            output=output, intervals=rec.intervals(), options=dict(self.method.options),
+            phases=phases, verified=verify and mismatches == 0, mismatches=mismatches,
+            output=output, intervals=intervals, options=dict(self.method.options),
             scale=str(rec.scale) if simulated else "")
 
     def close(self) -> None:
@@ -729,8 +743,8 @@ def make_input(method: str, nbytes: int, seed: int = 0, cols: int = 80) -> np.nd
     rng = np.random.default_rng(seed)
     if issubclass(cls, _PingPongKernels):
         words = max(1, nbytes // WORD)
-        if cls is DmaPingPong and words > DEFAULT_CHUNK_WORDS:
-            words -= words % DEFAULT_CHUNK_WORDS
+        if cls is DmaPingPong:  # whole chunks, and an even number of words (8-byte aligned DMA transfers)
+            words = max(2, words - words % (DEFAULT_CHUNK_WORDS if words > DEFAULT_CHUNK_WORDS else 2))
         return rng.integers(0, 1 << 32, size=words, dtype=np.uint64).astype(np.uint32)
     if cls is Packed16:
         rows = max(1, nbytes // (2 * cols))

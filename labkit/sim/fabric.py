@@ -25,13 +25,12 @@ import os
 import threading
 import time
 from collections import defaultdict, deque
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labkit.errors import AddressError, DesignError, LabTimeoutError
+from labkit.errors import AddressError, DesignError
 
 from .faults import FaultInjector
 from .ip import model_class
@@ -40,13 +39,13 @@ from .ip.slcr import SlcrModel
 from .memory import ContiguousPool
 from .profiles import BoardProfile
 from .streams import StreamChannel
-from .timeline import Interval, Timeline
-from .worker import PLWorker
+from .timeline import Timeline
+from .worker import PLTask, PLWorker
 
 if TYPE_CHECKING:
     from .designs import Design
 
-__all__ = ["Fabric", "Job", "PACES", "FabricCounters", "pace_from_env"]
+__all__ = ["Fabric", "PACES", "FabricCounters", "pace_from_env"]
 
 PACES = ("board", "host")
 PACE_ENV = "LABKIT_SIM_PACE"
@@ -66,42 +65,6 @@ def check_pace(pace: str) -> str:
         raise ValueError(f"pace must be one of {PACES}, got {pace!r} "
                          f"(from the pace argument or ${PACE_ENV})")
     return pace
-
-
-class Job:
-    """Work handed to the PL: a modelled end time plus, optionally, data work on the worker thread.
-
-    :meth:`finished` is what status registers are computed from: the data work
-    is done and, in board pace, the wall clock has reached the modelled end.
-    """
-
-    __slots__ = ("fabric", "end", "future", "label")
-
-    def __init__(self, fabric: "Fabric", end: float, future: Future | None, label: str = "") -> None:
-        self.fabric = fabric
-        self.end = end
-        self.future = future
-        self.label = label
-
-    def finished(self) -> bool:
-        if not self.fabric.settle(self.future):
-            return False
-        return not self.fabric.board_pace or time.perf_counter() >= self.end
-
-    def result(self) -> Any:
-        """The data work's return value (re-raises what it raised); None when there was none."""
-        return None if self.future is None else self.future.result()
-
-    def wait(self, timeout: float = 10.0) -> Any:
-        """Block until :meth:`finished` (for tests and models; students poll registers)."""
-        deadline = time.perf_counter() + timeout
-        if self.future is not None:
-            self.future.result(timeout=timeout)
-        while not self.finished():
-            if time.perf_counter() > deadline:
-                raise LabTimeoutError(f"{self.label or 'PL job'} not finished after {timeout} s")
-            time.sleep(min(1e-4, max(0.0, self.end - time.perf_counter())))
-        return self.result()
 
 
 @dataclass(frozen=True)
@@ -296,35 +259,19 @@ class Fabric:
     def now(self) -> float:
         return time.perf_counter()
 
-    def settle(self, future: Future | None) -> bool:
+    def settle(self, task: PLTask | None) -> bool:
         """Is the data work behind a status bit done?  Called whenever the PS reads such a bit.
 
         The PS thread runs the queued data work itself rather than wait for the worker thread
-        to wake up (see worker.py): the answer is then exact, and costs only the work itself.
+        (see worker.py): the answer is then exact, and costs only the work itself.
         """
-        if future is None or future.done():
+        if task is None or task.done():
             return True
-        self._worker.help_until(future, SETTLE_TIMEOUT_S)
-        return future.done()
+        return self._worker.help_until(task, SETTLE_TIMEOUT_S)
 
-    def let_pl_run(self) -> None:
-        """A status read found the PL still busy: let the worker thread have the GIL for a moment.
-
-        A Python polling loop never lets go of the GIL; without this the PL's background work
-        would wait for the interpreter's 5 ms switch interval while the PS spins.
-        """
-        if self._worker.pending():
-            time.sleep(0)
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        """Run ``fn(*args)`` on the PL worker thread (in submission order)."""
-        return self._worker.submit(fn, *args)
-
-    def job(self, interval: Interval | None, work: Callable[[], Any] | None = None, label: str = "") -> Job:
-        """A :class:`Job` that ends at ``interval.end`` and runs ``work`` on the worker thread."""
-        future = self.submit(work) if work is not None else None
-        end = interval.end if interval is not None else self.now()
-        return Job(self, end, future, label or (interval.label if interval else ""))
+    def submit(self, ops: list[tuple], keep: tuple = ()) -> PLTask:
+        """Queue PL data work (memcpy / kernel-call operations, see worker.py), in order."""
+        return self._worker.submit(ops, keep)
 
     # -- counters ----------------------------------------------------------------------------------
     def log_event(self, ip: str, message: str) -> None:

@@ -43,6 +43,10 @@ class SimKernelLibrary(KernelLibrary):
         fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
                        ctypes.c_uint32]
 
+    def task_function(self, kernel: str) -> int:
+        """Address of ``lab_task_<kernel>``, the entry the PL's job queue calls (see worker.py)."""
+        return ctypes.cast(getattr(self.lib, f"lab_task_{kernel}"), ctypes.c_void_p).value
+
     def cnn_classifier(self, beats: np.ndarray, batch: int) -> tuple[int, np.ndarray, np.ndarray]:
         """One batch: returns ``(status, score words, last flags)`` (status < 0: bridge refused)."""
         beats = np.ascontiguousarray(beats, dtype=np.uint64).reshape(-1)

@@ -16,10 +16,10 @@ never started never raises ap_done, an MM2S transfer into a kernel that was
 never started never goes idle.  That is the back-pressure that makes the
 double-buffer seed launch its store kernel first.
 
-Data.  Chunks carry bytes (``uint8``).  Producers fill them on the PL worker
-thread; a consumer's own work (a kernel call, the S2MM write to DDR) is
-submitted after every chunk it took, so the single worker thread runs them in
-a valid order.  An MM2S chunk is a *view* of DDR (the DMA reads memory while
+Data.  Chunks carry bytes (``uint8``).  Producers fill them in PL jobs (see
+worker.py); a consumer's own job (a kernel call, the S2MM write to DDR) is
+queued after the jobs of every chunk it took, so the PL runs them in a valid
+order.  An MM2S chunk is a *view* of DDR (the DMA reads memory while
 it streams); the producer stays busy until the consuming work has run, so the
 PS cannot change the source under it.
 """
@@ -28,15 +28,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from concurrent.futures import Future
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
+
+from .worker import memcpy
 
 if TYPE_CHECKING:
     from .fabric import Fabric
 
-__all__ = ["Chunk", "StreamConsumer", "StreamChannel", "Producer", "gather"]
+__all__ = ["Chunk", "StreamConsumer", "StreamChannel", "Producer", "pieces", "gather_ops"]
 
 
 class Producer(Protocol):
@@ -64,13 +65,13 @@ class Chunk:
         self.taken = 0  #: beats already taken by consumers
         self.producer = producer
         self.accept_end: float | None = None
-        self.consumed_future: Future | None = None
+        self.consumed_future: Any = None
         self.owner = owner  #: the IP (or DMA channel) that produced it, for withdraw()
         #: data is a view of memory the producer gives back when done (DDR under an MM2S transfer)
         self.borrowed = borrowed
         self.notified = False
 
-    def notify_producer(self, future: Future | None) -> None:
+    def notify_producer(self, future: Any) -> None:
         """Tell the producer this chunk has been taken (once)."""
         if self.notified:
             return
@@ -130,19 +131,34 @@ class StreamConsumer:
     def nbytes(self) -> int:
         return sum(c.byte_range(k0, k1)[1] - c.byte_range(k0, k1)[0] for c, k0, k1 in self.takes)
 
-    def release(self, future: Future | None) -> None:
+    def release(self, future: Any) -> None:
         """The consumer's own work was submitted as ``future``: release the chunks it finished."""
         for chunk, _, k1 in self.takes:
             if k1 == chunk.beats:
                 chunk.notify_producer(future)
 
 
-def gather(takes: list[Take]) -> np.ndarray:
-    """The bytes of ``takes`` as one array (runs on the worker thread, after the producers)."""
-    parts = [chunk.data[slice(*chunk.byte_range(k0, k1))] for chunk, k0, k1 in takes]
+def pieces(takes: list[Take]) -> list[np.ndarray]:
+    """The byte ranges ``takes`` cover, one uint8 view per chunk (no copy; filled when the producer ran)."""
+    return [chunk.data[slice(*chunk.byte_range(k0, k1))] for chunk, k0, k1 in takes]
+
+
+def gather_ops(takes: list[Take], keep: list) -> tuple[np.ndarray, list[tuple]]:
+    """An array holding the bytes of ``takes`` in order, and the copy operations that fill it.
+
+    One take needs no copy: the consumer reads the producer's bytes where they are.
+    """
+    parts = pieces(takes)
+    keep.extend(parts)
     if len(parts) == 1:
-        return parts[0]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint8)
+        return parts[0], []
+    joined = np.empty(sum(p.nbytes for p in parts), dtype=np.uint8)
+    keep.append(joined)
+    ops, offset = [], 0
+    for part in parts:
+        ops.append(memcpy(joined[offset:], part))
+        offset += part.nbytes
+    return joined, ops
 
 
 class StreamChannel:
@@ -173,12 +189,12 @@ class StreamChannel:
 
     def _keep_copy(self, chunk: Chunk) -> None:
         """Release a chunk's producer before the consumer's work ran: keep a copy of borrowed data."""
-        future = None
+        task = None
         if chunk.borrowed:
             snapshot = np.empty_like(chunk.data)
-            future = self.fabric.submit(np.copyto, snapshot, chunk.data)
+            task = self.fabric.submit([memcpy(snapshot, chunk.data)], keep=(snapshot, chunk.data))
             chunk.data, chunk.borrowed = snapshot, False
-        chunk.notify_producer(future)
+        chunk.notify_producer(task)
 
     def post(self, consumer: StreamConsumer) -> None:
         """A consumer starts taking beats (kernel started, S2MM transfer programmed)."""

@@ -1,107 +1,85 @@
-"""The PL's worker thread: where DMA copies and the kernels' C++ run, in the order they were issued.
+"""The PL's worker: where DMA copies and the kernels' C++ run, in the order they were issued.
 
-The data work of the simulated PL runs on its own thread so that it really
-runs while Python goes on (the kernels are C++ called through ctypes, which
-releases the GIL; numpy copies release it too).  Jobs run strictly one after
-another, in submission order: a consumer's job is always submitted after the
-jobs that produce its input.
+The data work of the simulated PL is queued as jobs -- lists of memcpy operations and calls of
+kernel bridges, with raw pointers -- and run by a C thread (``_plqueue.c``) that never needs the
+GIL.  So the PL really runs while Python goes on, on the other core, and neither side waits for
+the other's interpreter lock.  Jobs run strictly one after another, in submission order: a
+consumer's job is always submitted after the jobs that produce its input.
 
-A status read that needs a job's result does not wait for the thread to wake
-up: :meth:`PLWorker.help_until` runs the queued jobs in the calling thread
-(still one at a time, still in order) until that job is done.  Handing the GIL
-between two threads costs tens of microseconds on a VM; a polling PS would
-otherwise spend most of its time on such hand-overs, which no board does.
-For the same reason the worker thread leaves a freshly queued job alone for
-:data:`WAKE_DELAY_S`: short jobs are then usually run by the PS at its next
-status read, long-running work still runs in the background.
+A status read that needs a job's result does not wait for the thread: :meth:`PLWorker.help_until`
+runs the queued jobs in the calling thread (still one at a time, still in order, GIL released)
+until that job is done.
+
+The arrays behind a job's pointers are kept alive here until the job has run.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import deque
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Callable
+from typing import Any, Iterable
 
-__all__ = ["PLWorker", "WAKE_DELAY_S"]
+from . import _plqueue
 
-WAKE_DELAY_S = 50e-6  #: how long a queued job waits for the PS to run it before the worker does
+__all__ = ["PLWorker", "PLTask", "OP_MEMCPY", "OP_CALL", "memcpy"]
+
+OP_MEMCPY = _plqueue.OP_MEMCPY
+OP_CALL = _plqueue.OP_CALL
+
+
+def memcpy(dst, src, nbytes: int | None = None) -> tuple:
+    """A copy operation between two numpy arrays (whole ``src`` unless ``nbytes`` is given)."""
+    n = src.nbytes if nbytes is None else nbytes
+    if n > min(dst.nbytes, src.nbytes):
+        raise ValueError(f"copy of {n} bytes does not fit ({src.nbytes} -> {dst.nbytes})")
+    return (OP_MEMCPY, dst.ctypes.data, src.ctypes.data, n)
+
+
+class PLTask:
+    """A queued job; ``done()`` once the PL has run it."""
+
+    __slots__ = ("worker", "id")
+
+    def __init__(self, worker: "PLWorker", job_id: int) -> None:
+        self.worker = worker
+        self.id = job_id
+
+    def done(self) -> bool:
+        return self.worker.queue.done_upto() >= self.id
+
+    def result(self) -> int | None:
+        """What the job's last kernel call returned (negative: a bridge error code); None if not done."""
+        return self.worker.queue.result(self.id)
 
 
 class PLWorker:
-    """A single-thread executor whose queue other threads may help drain."""
+    """The simulated PL's job queue and its C thread."""
 
-    def __init__(self, name: str = "labkit-pl") -> None:
-        self._tasks: deque[tuple[Future, Callable[..., Any], tuple]] = deque()
-        self._cv = threading.Condition()
-        self._run_lock = threading.Lock()  # exactly one job runs at a time, whoever runs it
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+    def __init__(self) -> None:
+        self.queue = _plqueue.Queue()
+        self._keep: deque[tuple[int, tuple]] = deque()  # (job id, arrays its pointers point into)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        future: Future = Future()
-        with self._cv:
-            if self._stopping:
-                raise RuntimeError("the simulated PL was shut down")
-            self._tasks.append((future, fn, args))
-            self._cv.notify()
-        return future
+    def submit(self, ops: Iterable[tuple], keep: tuple[Any, ...] = ()) -> PLTask:
+        """Queue a job; ``keep`` holds the arrays its pointers refer to until it has run."""
+        job_id = self.queue.submit(list(ops))
+        self._keep.append((job_id, keep))
+        self._release_done()
+        return PLTask(self, job_id)
 
-    def _run_next(self) -> bool:
-        """Run the oldest queued job (caller holds ``_run_lock``). False if there was none."""
-        with self._cv:
-            if not self._tasks:
-                return False
-            future, fn, args = self._tasks.popleft()
-        if future.set_running_or_notify_cancel():
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to whoever reads the future
-                future.set_exception(exc)
-        return True
+    def _release_done(self) -> None:
+        done = self.queue.done_upto()
+        while self._keep and self._keep[0][0] <= done:
+            self._keep.popleft()
 
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                while not self._tasks and not self._stopping:
-                    self._cv.wait()
-                if self._stopping and not self._tasks:
-                    return
-                oldest = self._tasks[0]
-            time.sleep(WAKE_DELAY_S)  # give a polling PS the chance to run it first
-            with self._cv:
-                if not self._tasks or self._tasks[0] is not oldest:
-                    continue  # the PS ran it meanwhile
-            with self._run_lock:
-                self._run_next()
+    def help_until(self, task: PLTask, timeout: float) -> bool:
+        """Run (or wait for) queued jobs until ``task`` is done; False if ``timeout`` ran out."""
+        done = self.queue.run_until(task.id, timeout)
+        self._release_done()
+        return done
 
     def pending(self) -> bool:
         """Jobs are queued or running."""
-        return bool(self._tasks) or self._run_lock.locked()
-
-    def help_until(self, future: Future, timeout: float) -> None:
-        """Run queued jobs in this thread until ``future`` is done (or the worker is running it)."""
-        while not future.done():
-            with self._run_lock:
-                if future.done():
-                    return
-                ran = self._run_next()
-            if not ran:
-                # Our job is being run by the worker thread right now: wait for it.
-                try:
-                    future.exception(timeout=timeout)
-                except FutureTimeout:
-                    pass
-                return
+        return self.queue.pending()
 
     def shutdown(self) -> None:
-        with self._cv:
-            self._stopping = True
-            for future, _, _ in self._tasks:
-                future.cancel()
-            self._tasks.clear()
-            self._cv.notify_all()
-        self._thread.join(timeout=5)
+        self.queue.close()
+        self._keep.clear()

@@ -31,10 +31,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ..streams import Chunk, StreamConsumer, gather
+from ..streams import Chunk, StreamConsumer, pieces
 from ..timeline import Interval
+from ..worker import memcpy
 from .base import IPModel, IPSpec
 
 if TYPE_CHECKING:
@@ -128,10 +127,7 @@ class _Transfer:
         fabric = self.channel.fabric
         if not fabric.settle(self.future):
             return False
-        if not fabric.board_pace or fabric.now() >= self.end:
-            return True
-        fabric.let_pl_run()
-        return False
+        return not fabric.board_pace or fabric.now() >= self.end
 
     def error_visible(self) -> bool:
         return bool(self.error_bits) and (not self.channel.fabric.board_pace or self.channel.fabric.now() >= self.error_at)
@@ -287,12 +283,13 @@ class _Channel:
             return  # reset while the data was on its way
         nbytes = min(consumer.nbytes, t.length)
         target = self.fabric.pool.view(t.address, t.length)[:nbytes]
-        takes = consumer.takes
-
-        def write_to_ddr() -> None:
-            np.copyto(target, gather(takes)[:nbytes])
-
-        t.future = self.fabric.submit(write_to_ddr)
+        ops, offset, parts = [], 0, pieces(consumer.takes)
+        for part in parts:  # each beat's bytes where the stream delivered them
+            n = min(part.nbytes, nbytes - offset)
+            if n > 0:
+                ops.append(memcpy(target[offset:], part, n))
+            offset += part.nbytes
+        t.future = self.fabric.submit(ops, keep=(target, *parts))
         consumer.release(t.future)
         t.nbytes = nbytes
         self.fabric.count_bytes(self.dma.spec.memory_port or self.dma.name, "write", nbytes)

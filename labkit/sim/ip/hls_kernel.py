@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..streams import Chunk, StreamConsumer, gather
+from ..streams import Chunk, StreamConsumer, gather_ops
 from ..timeline import Interval
 from .base import IPModel, IPSpec
 
@@ -110,10 +110,7 @@ class KernelCall:
                     return False
             elif self.future is not None and not self.future.done():
                 return False
-        if not fabric.board_pace or fabric.now() >= self.end:
-            return True
-        fabric.let_pl_run()
-        return False
+        return not fabric.board_pace or fabric.now() >= self.end
 
     # Producer protocol: a downstream consumer took one of our output chunks.
     def chunk_accepted(self, chunk: Chunk) -> None:
@@ -166,6 +163,8 @@ class HlsKernelModel(IPModel):
         if call is not None and call.finished(settle):
             self.call = None
             self.calls_done += 1
+            if call.future is None or call.future.done():
+                self.call_done(call)
             self._done_latched = True
             self._isr |= self.reg(IP_IER) & (ISR_DONE | ISR_READY)
             self.set_reg(IP_ISR, self._isr)
@@ -226,17 +225,23 @@ class HlsKernelModel(IPModel):
             self._fire(call)
 
     def _fire(self, call: KernelCall) -> None:
-        """All inputs are there: schedule the stages, run the C++, offer the outputs."""
+        """All inputs are there: schedule the stages, queue the C++, offer the outputs."""
         plans = self.schedule(call)
         drop_tlast = self.fabric.faults.take(self.name, "drop_tlast") is not None
         outputs: dict[str, np.ndarray] = {}
         for port, plan in plans.items():
-            data = np.zeros(plan.nbytes // np.dtype(plan.dtype).itemsize, dtype=plan.dtype)
+            data = np.empty(plan.nbytes // np.dtype(plan.dtype).itemsize, dtype=plan.dtype)
             outputs[port] = data
             call.outputs[port] = Chunk(plan.nbytes, self.stream_ports[port], not drop_tlast, plan.t_first,
                                        plan.t_last, call, data=data.view(np.uint8), owner=self)
-        takes = {port: c.takes for port, c in call.inputs.items()}
-        call.future = self.fabric.submit(self._run_compute, call, takes, outputs)
+        keep: list = list(outputs.values())
+        ops: list[tuple] = []
+        inputs: dict[str, np.ndarray] = {}
+        for port, consumer in call.inputs.items():
+            inputs[port], gather = gather_ops(consumer.takes, keep)
+            ops += gather
+        ops += self.kernel_ops(call, inputs, outputs, keep)
+        call.future = self.fabric.submit(ops, keep=tuple(keep)) if ops else None
         for consumer in call.inputs.values():
             consumer.release(call.future)
         call.own_end = max(stage.end for stage in call.stages)
@@ -247,10 +252,6 @@ class HlsKernelModel(IPModel):
             channel = self.fabric.channel_out(self.name, port)
             if channel is not None:
                 channel.offer(chunk)
-
-    def _run_compute(self, call: KernelCall, takes: dict[str, list], outputs: dict[str, np.ndarray]) -> None:
-        inputs = {port: gather(t) for port, t in takes.items()}
-        self.compute(call, inputs, outputs)
 
     def _call_ended(self, call: KernelCall) -> None:
         call.end = call.own_end
@@ -276,9 +277,19 @@ class HlsKernelModel(IPModel):
         """Fill ``call.stages`` and return the output plan per output port."""
         raise NotImplementedError
 
-    def compute(self, call: KernelCall, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> None:
-        """The data work (worker thread): read ``inputs`` (bytes), fill ``outputs``."""
+    def kernel_ops(self, call: KernelCall, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
+                   keep: list) -> list[tuple]:
+        """The data work of one call as PL-job operations (see worker.py): read ``inputs`` (bytes),
+        fill ``outputs``.  Arrays the operations point into that the caller does not hold go in ``keep``."""
         raise NotImplementedError
+
+    def call_done(self, call: KernelCall) -> None:
+        """A call finished and its data work ran: report a bridge that refused (should not happen)."""
+        result = call.future.result() if call.future is not None else None
+        if result is not None and result < 0:
+            from labkit.kernels._bridge import describe
+
+            self.fabric.log_event(self.name, f"the kernel's C++ refused call {call.args}: {describe(result)}")
 
     def shutdown(self) -> None:
         for port in self.stream_ports:

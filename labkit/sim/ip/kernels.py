@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from labkit.kernels import cnn_classifier, ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
+from labkit.kernels._status import LAB_DECODE_ERROR
 
 from ..hlslib import kernel_library
+from ..worker import OP_CALL
 from .hls_kernel import HlsKernelModel, KernelCall, OutputPlan, Stage
 from .base import IPSpec
 
@@ -33,16 +35,9 @@ def _pointer(kernel, name: str) -> tuple[int, int]:
     return kernel.REGISTERS[f"{name}_1"]["address_offset"], 2
 
 
-class KernelError(RuntimeError):
-    """The compiled kernel refused a call (the numpy twin would have raised the same)."""
-
-
-def _check(status: int, kernel: str, what: str) -> int:
-    if status < 0:
-        from labkit.kernels._bridge import describe
-
-        raise KernelError(f"{kernel}: {describe(status)} ({what})")
-    return status
+def task(kernel: str, *args: int) -> tuple:
+    """A PL-job operation calling ``lab_task_<kernel>`` of the compiled kernels with ``args``."""
+    return (OP_CALL, kernel_library().task_function(kernel), tuple(int(a) for a in args))
 
 
 class MmioRowsumModel(HlsKernelModel):
@@ -71,11 +66,12 @@ class MmioRowsumModel(HlsKernelModel):
         call.stages.append(Stage("COM", call.start, call.start + cycles / self.fabric.clock_hz))
         return {}
 
-    def compute(self, call, inputs, outputs) -> None:
+    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
         a = call.args
-        if mmio_rowsum.check_args(a["rows"], a["cols"], a["pack16"]) == 0:
-            status = kernel_library().mmio_rowsum(self.image, self.rowsum, a["rows"], a["cols"], a["pack16"])
-            _check(status, self.name, str(a))
+        if mmio_rowsum.check_args(a["rows"], a["cols"], a["pack16"]) != 0:
+            return []  # out of range: the kernel computes nothing (check_args logged it)
+        return [task("mmio_rowsum", self.image.ctypes.data, self.rowsum.ctypes.data,
+                     a["rows"], a["cols"], a["pack16"])]
 
 
 class DdrRowsumModel(HlsKernelModel):
@@ -96,17 +92,21 @@ class DdrRowsumModel(HlsKernelModel):
         self.fabric.count_bytes(port, "write", traffic["write_bytes"])
         return {}
 
-    def compute(self, call, inputs, outputs) -> None:
+    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
         a = call.args
         pool = self.fabric.pool
-        status = kernel_library().ddr_rowsum(pool.ddr, pool.base, a["src"], a["dst"], a["rows"], a["cols"])
-        if status == 1:
-            # HLS m_axi masters ignore the AXI error response: the kernel finishes with garbage.
+        return [task("ddr_rowsum", pool.ddr.ctypes.data, pool.base, pool.size, a["src"], a["dst"],
+                     a["rows"], a["cols"])]
+
+    def call_done(self, call: KernelCall) -> None:
+        if call.future is not None and call.future.result() == LAB_DECODE_ERROR:
+            a = call.args
+            # HLS m_axi masters ignore the AXI error response: the kernel finishes, with garbage.
             self.fabric.log_event(self.name, f"AXI decode error: src={a['src']:#x} dst={a['dst']:#x} "
                                              f"rows={a['rows']} cols={a['cols']} reach outside the DDR the "
                                              "simulation holds; on a board the kernel reads garbage")
         else:
-            _check(status, self.name, str(a))
+            super().call_done(call)
 
 
 def _pipeline_tail(stage_cycles: int, beats: int) -> int:
@@ -126,6 +126,7 @@ class PpLoadComputeModel(HlsKernelModel):
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
         self._instance = kernel_library().pp_load_compute()
+        self._last = np.empty(pp_load_compute.MAX_N, dtype=np.uint8)  # TLAST flags (jobs run one at a time)
 
     def on_reset(self) -> None:
         super().on_reset()
@@ -152,14 +153,15 @@ class PpLoadComputeModel(HlsKernelModel):
         t_first = compute_start + _pipeline_tail(sc["compute"], n) * cycle
         return {pp_load_compute.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_first + (n - 1) * cycle)}
 
-    def compute(self, call, inputs, outputs) -> None:
-        a = call.args
+    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
         if not outputs:
-            return
-        words = inputs[pp_load_compute.AXIS_INPUT].view(np.uint32)
-        status, out, last = self._instance.run(words, a["num"], a["op"], a["n"], a["pingpong"])
-        _check(status, self.name, str(a))
-        outputs[pp_load_compute.AXIS_OUTPUT][:] = out
+            return []
+        a = call.args
+        n = min(a["n"], pp_load_compute.MAX_N)
+        words, out = inputs[pp_load_compute.AXIS_INPUT], outputs[pp_load_compute.AXIS_OUTPUT]
+        keep += [self._instance, self._last]  # the state must outlive a reset while the job waits
+        return [task("pp_load_compute", self._instance._state, words.ctypes.data, words.nbytes // 4,
+                     out.ctypes.data, self._last.ctypes.data, n, a["num"], a["op"], a["n"], a["pingpong"])]
 
 
 class PpStoreModel(HlsKernelModel):
@@ -174,6 +176,7 @@ class PpStoreModel(HlsKernelModel):
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
         self._instance = kernel_library().pp_store()
+        self._last = np.empty(pp_store.MAX_N, dtype=np.uint8)
 
     def on_reset(self) -> None:
         super().on_reset()
@@ -208,14 +211,15 @@ class PpStoreModel(HlsKernelModel):
             t_first, t_last = first + tail, consumer.t + tail
         return {pp_store.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_last)}
 
-    def compute(self, call, inputs, outputs) -> None:
-        a = call.args
+    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
         if not outputs:
-            return
-        words = inputs[pp_store.AXIS_INPUT].view(np.uint32)
-        status, out, last = self._instance.run(words, a["num"], a["n"], a["pingpong"])
-        _check(status, self.name, str(a))
-        outputs[pp_store.AXIS_OUTPUT][:] = out
+            return []
+        a = call.args
+        n = min(a["n"], pp_store.MAX_N)
+        words, out = inputs[pp_store.AXIS_INPUT], outputs[pp_store.AXIS_OUTPUT]
+        keep += [self._instance, self._last]
+        return [task("pp_store", self._instance._state, words.ctypes.data, words.nbytes // 4, out.ctypes.data,
+                     self._last.ctypes.data, n, a["num"], a["n"], a["pingpong"])]
 
 
 class CnnClassifierModel(HlsKernelModel):
@@ -244,11 +248,12 @@ class CnnClassifierModel(HlsKernelModel):
             return {}
         return {cnn_classifier.AXIS_OUTPUT: OutputPlan(4 * scores, end - (scores - 1) * cycle, end)}
 
-    def compute(self, call, inputs, outputs) -> None:
-        batch = call.args["batch"]
+    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
         if not outputs:
-            return
-        beats = inputs[cnn_classifier.AXIS_INPUT].view(np.uint64)
-        status, out, last = kernel_library().cnn_classifier(beats, batch)
-        _check(status, self.name, f"batch={batch}")
-        outputs[cnn_classifier.AXIS_OUTPUT][:] = out
+            return []
+        batch = min(call.args["batch"], cnn_classifier.MAX_BATCH)
+        beats, out = inputs[cnn_classifier.AXIS_INPUT], outputs[cnn_classifier.AXIS_OUTPUT]
+        last = np.empty(out.size, dtype=np.uint8)
+        keep.append(last)
+        return [task("cnn_classifier", beats.ctypes.data, beats.nbytes // 8, out.ctypes.data, last.ctypes.data,
+                     out.size, batch)]
