@@ -31,9 +31,8 @@ profile (see :mod:`labkit.timing` and :mod:`labkit.estimate`).
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 import pynq
@@ -191,30 +190,19 @@ class _Recorder:
         reads, writes = self.fabric.gp_totals()
         return reads, writes, self.fabric.sim_overhead_s
 
-    @contextmanager
-    def ps(self, name: str, copy_bytes: int = 0, launch: bool = False) -> Iterator[None]:
-        """Work the PS does: Python, bus accesses, and ``copy_bytes`` of bulk numpy copying."""
-        before = self._snapshot()
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-        self.events.append(("ps", name, elapsed, before, self._snapshot(), copy_bytes, launch))
+    def ps(self, name: str, copy_bytes: int = 0, launch: bool = False) -> "_Span":
+        """``with rec.ps(...)``: work the PS does -- Python, bus accesses, ``copy_bytes`` of copying."""
+        return _Span(self, ("ps", name, copy_bytes, launch))
 
-    @contextmanager
-    def start(self, name: str = "start") -> Iterator[None]:
-        """A PS phase that launches PL work the next :meth:`wait` waits for."""
+    def start(self, name: str = "start") -> "_Span":
+        """``with rec.start():`` a PS phase that launches PL work the next :meth:`wait` waits for."""
         self.launched_host = time.perf_counter()
-        with self.ps(name, launch=True):
-            yield
+        return _Span(self, ("ps", name, 0, True))
 
-    @contextmanager
-    def wait(self, name: str, resources: list[str]) -> Iterator[None]:
-        """The PS polls until the PL work on ``resources`` launched by the last start phase is done."""
-        before = self._snapshot()
-        start = time.perf_counter()
-        yield
-        end = time.perf_counter()
-        self.events.append(("wait", name, end - start, before, self._snapshot(), self.launched_host, end, resources))
+    def wait(self, name: str, resources: list[str]) -> "_Span":
+        """``with rec.wait(...)``: the PS polls until the PL work on ``resources`` launched by the last
+        start phase is done."""
+        return _Span(self, ("wait", name, self.launched_host, resources))
 
     def finish(self) -> tuple[list[Phase], list]:
         """The phases (in order of first appearance) and the modelled intervals of the run."""
@@ -224,7 +212,8 @@ class _Recorder:
             scale = estimate.cpu_scale(self.device.profile)
             virtual = launched_virtual = 0.0
             counted: set[int] = set()  # intervals a wait already accounted for
-        for kind, name, elapsed, before, after, *rest in self.events:
+        for (kind, name, *info), start, end, before, after in self.events:
+            elapsed = end - start
             phase = phases.setdefault(name, Phase(name, 0.0, 0.0 if self.sim else None,
                                                   0.0 if self.sim else None))
             phase.measured += elapsed
@@ -235,7 +224,7 @@ class _Recorder:
             bus = self.fabric.gp_access_s(reads, writes)
             python = max(0.0, elapsed - (after[2] - before[2]) - (bus if self.fabric.board_pace else 0.0))
             if kind == "ps":
-                copy_bytes, launch = rest
+                copy_bytes, launch = info
                 if copy_bytes:  # a copy's time is bandwidth, not interpreter speed
                     python = min(python, _host_numpy_call_s())
                 est = scale.ps(python) + estimate.copy_seconds(copy_bytes) + bus
@@ -245,7 +234,8 @@ class _Recorder:
                 if launch:
                     launched_virtual = virtual
             else:
-                launched_host, wait_end, resources = rest
+                launched_host, resources = info
+                wait_end = end
                 wanted = set(resources)  # PL work this launch started (and that began before the wait ended)
                 work = [iv for iv in intervals if iv.resource in wanted and launched_host <= iv.start <= wait_end
                         and id(iv) not in counted]
@@ -258,6 +248,24 @@ class _Recorder:
                 virtual = end
         self.scale = scale if self.sim else None
         return list(phases.values()), intervals
+
+
+class _Span:
+    """One timed stretch of a run (a class, not a generator: the PS's loop must stay cheap)."""
+
+    __slots__ = ("rec", "what", "start", "before")
+
+    def __init__(self, rec: _Recorder, what: tuple) -> None:
+        self.rec = rec
+        self.what = what
+
+    def __enter__(self) -> None:
+        self.before = self.rec._snapshot()
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        end = time.perf_counter()
+        self.rec.events.append((self.what, self.start, end, self.before, self.rec._snapshot()))
 
 
 _HOST_CALL: list[float] = []

@@ -49,11 +49,14 @@
 #define FLAG_WRITE_HOOK 0x2   /* a store to this word calls model._reg_write */
 #define FLAG_READ_ON_SLICE 0x4 /* taking a slice of this word counts as reading it */
 
-/* Layout of the shared float64 config array (labkit/sim/fabric.py, GpPortConfig). */
+/* Layout of the shared float64 config array (labkit/sim/fabric.py): how to charge an access,
+   and the running totals of every window sharing it (one array per bus: cheap to read). */
 #define CFG_BOARD_PACE 0
 #define CFG_READ_NS 1
 #define CFG_WRITE_NS 2
-#define CFG_LEN 3
+#define CFG_TOTAL_READ_WORDS 3
+#define CFG_TOTAL_WRITE_WORDS 4
+#define CFG_LEN 5
 
 /* Layout of the uint64 stats array, one per IP (labkit/sim/ip/base.py, RegStats). */
 #define ST_READ_CALLS 0
@@ -230,9 +233,10 @@ static int any_flag(RegisterWindowObject *w, Py_ssize_t wlo, Py_ssize_t whi, uin
 static void account(RegisterWindowObject *w, int is_write, Py_ssize_t accesses)
 {
     uint64_t *st = (uint64_t *)PyArray_DATA((PyArrayObject *)w->stats);
-    const double *cfg = (const double *)PyArray_DATA((PyArrayObject *)w->config);
+    double *cfg = (double *)PyArray_DATA((PyArrayObject *)w->config);
     st[is_write ? ST_WRITE_CALLS : ST_READ_CALLS] += 1;
     st[is_write ? ST_WRITE_WORDS : ST_READ_WORDS] += (uint64_t)accesses;
+    cfg[is_write ? CFG_TOTAL_WRITE_WORDS : CFG_TOTAL_READ_WORDS] += (double)accesses;
     if (cfg[CFG_BOARD_PACE] != 0.0)
         spin_ns((double)accesses * cfg[is_write ? CFG_WRITE_NS : CFG_READ_NS]);
 }

@@ -50,8 +50,8 @@ __all__ = ["Fabric", "PACES", "FabricCounters", "pace_from_env"]
 PACES = ("board", "host")
 PACE_ENV = "LABKIT_SIM_PACE"
 
-# Layout of the config array _regwindow.c reads on every access.
-_CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS = 0, 1, 2
+# Layout of the config array _regwindow.c reads (and adds its totals to) on every access.
+_CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS, _CFG_TOTAL_READS, _CFG_TOTAL_WRITES, _CFG_LEN = 0, 1, 2, 3, 4, 5
 SETTLE_TIMEOUT_S = 30.0  # longest a host-pace status read waits for the PL's data work
 
 
@@ -90,9 +90,10 @@ class Fabric:
         self.pool = pool
         self.timeline = Timeline()
         self.faults = FaultInjector()
-        # Shared with every register window (see _regwindow.c): [board pace, ns per read, ns per write].
-        self._gp_config = np.zeros(3, dtype=np.float64)
-        self._ps_config = np.zeros(3, dtype=np.float64)  # PS-internal registers cost no GP-port time
+        # Shared with every register window (see _regwindow.c): [board pace, ns per read, ns per write,
+        # words read, words written].
+        self._gp_config = np.zeros(_CFG_LEN, dtype=np.float64)
+        self._ps_config = np.zeros(_CFG_LEN, dtype=np.float64)  # PS-internal registers cost no GP-port time
         self._pace = check_pace(pace)
         self._lock = threading.RLock()
         self._worker = PLWorker()
@@ -283,12 +284,8 @@ class Fabric:
         self._port_bytes[port][direction] += int(nbytes)
 
     def gp_totals(self) -> tuple[int, int]:
-        """AXI-Lite (reads, writes) in words over every IP so far: a cheap :meth:`counters` subset."""
-        reads = writes = 0
-        for ip in self.ips.values():
-            reads += int(ip._stats[1])
-            writes += int(ip._stats[3])
-        return reads, writes
+        """AXI-Lite (reads, writes) in words over the GP port so far: a cheap :meth:`counters` subset."""
+        return int(self._gp_config[_CFG_TOTAL_READS]), int(self._gp_config[_CFG_TOTAL_WRITES])
 
     def counters(self) -> FabricCounters:
         ips = self._ps_ips + list(self.ips.values())
