@@ -222,7 +222,7 @@ class _Recorder:
                 continue
             reads, writes = after[0] - before[0], after[1] - before[1]
             bus = self.fabric.gp_access_s(reads, writes)
-            python = max(0.0, elapsed - (after[2] - before[2]) - (bus if self.fabric.board_pace else 0.0))
+            python = max(0.0, elapsed - (after[2] - before[2]))  # the simulation's own time (and bus stalls) out
             if kind == "ps":
                 copy_bytes, launch = info
                 if copy_bytes:  # a copy's time is bandwidth, not interpreter speed

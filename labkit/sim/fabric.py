@@ -51,7 +51,8 @@ PACES = ("board", "host")
 PACE_ENV = "LABKIT_SIM_PACE"
 
 # Layout of the config array _regwindow.c reads (and adds its totals to) on every access.
-_CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS, _CFG_TOTAL_READS, _CFG_TOTAL_WRITES, _CFG_LEN = 0, 1, 2, 3, 4, 5
+_CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS, _CFG_TOTAL_READS, _CFG_TOTAL_WRITES, _CFG_HOOK_S, _CFG_SPIN_S = range(7)
+_CFG_LEN = 7
 SETTLE_TIMEOUT_S = 30.0  # longest a host-pace status read waits for the PL's data work
 
 
@@ -98,9 +99,8 @@ class Fabric:
         self._lock = threading.RLock()
         self._worker = PLWorker()
         self._port_bytes: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "write": 0})
-        #: seconds the PS thread spent inside the IP models (register hooks, PL work it ran itself):
-        #: the simulation's own cost, which labkit.transfer keeps out of board estimates
-        self.sim_overhead_s = 0.0
+        #: seconds spent in the simulation's own bookkeeping outside the register hooks (syncs)
+        self.extra_overhead_s = 0.0
         #: things a board would not tell you but the simulation can: (perf_counter time, ip, message)
         self.events: deque[tuple[float, str, str]] = deque(maxlen=1000)
         self.slcr = SlcrModel(self, profile)
@@ -282,6 +282,14 @@ class Fabric:
     def count_bytes(self, port: str, direction: str, nbytes: int) -> None:
         """Record ``nbytes`` moved on ``port`` ("read" or "write" as seen from the PL master)."""
         self._port_bytes[port][direction] += int(nbytes)
+
+    @property
+    def sim_overhead_s(self) -> float:
+        """Seconds the PS thread spent inside the simulation (IP models, PL work it ran itself, syncs,
+        stalls for modelled bus time): not the student's Python, so labkit.transfer keeps it out of
+        board estimates."""
+        return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S] + self._gp_config[_CFG_SPIN_S]
+                     + self._ps_config[_CFG_SPIN_S]) + self.extra_overhead_s
 
     def gp_totals(self) -> tuple[int, int]:
         """AXI-Lite (reads, writes) in words over the GP port so far: a cheap :meth:`counters` subset."""

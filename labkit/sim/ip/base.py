@@ -13,7 +13,6 @@ effects, e.g. ``self.watch(CTRL, on_write=self._ctrl_written, on_read=self._ctrl
 from __future__ import annotations
 
 import bisect
-from time import perf_counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
@@ -123,28 +122,20 @@ class IPModel:
 
     # -- the protocol _regwindow.c calls -------------------------------------------------
     def _reg_write(self, lo: int, hi: int) -> None:
-        start = perf_counter()
         words = self._write_words
-        try:
-            for i in range(bisect.bisect_left(words, lo), bisect.bisect_left(words, hi)):
-                word = words[i]
-                self._on_write[word](int(self.regs[word]))
-        finally:
-            self.fabric.sim_overhead_s += perf_counter() - start
+        for i in range(bisect.bisect_left(words, lo), bisect.bisect_left(words, hi)):
+            word = words[i]
+            self._on_write[word](int(self.regs[word]))
 
     def _reg_read(self, lo: int, hi: int) -> list[tuple[int, int]] | None:
-        start = perf_counter()
         words = self._read_words
         clears = None
-        try:
-            for i in range(bisect.bisect_left(words, lo), bisect.bisect_left(words, hi)):
-                word = words[i]
-                mask = self._on_read[word]()
-                if mask:
-                    clears = clears or []
-                    clears.append((word, mask))
-        finally:
-            self.fabric.sim_overhead_s += perf_counter() - start
+        for i in range(bisect.bisect_left(words, lo), bisect.bisect_left(words, hi)):
+            word = words[i]
+            mask = self._on_read[word]()
+            if mask:
+                clears = clears or []
+                clears.append((word, mask))
         return clears
 
     # -- windows and statistics ----------------------------------------------------------

@@ -145,11 +145,13 @@ class PpLoadComputeModel(HlsKernelModel):
         if n == 0:  # both loops run zero times: only the handshake
             call.stages.append(Stage("COM", s, s + sc["overhead"] * cycle, ".compute"))
             return {}
-        arrived = call.inputs[pp_load_compute.AXIS_INPUT].t
-        read_end = max(s + sc["read"] * cycle, arrived + _pipeline_tail(sc["read"], n) * cycle)
+        consumer = call.inputs[pp_load_compute.AXIS_INPUT]
+        read_start = max(s, consumer.first_take if consumer.first_take is not None else s)  # first beat in
+        read_end = max(read_start + sc["read"] * cycle, consumer.t + _pipeline_tail(sc["read"], n) * cycle)
         compute_start = s if a["pingpong"] else read_end
         compute_end = compute_start + (sc["compute"] + sc["overhead"]) * cycle
-        call.stages += [Stage("LB", s, read_end, ".read"), Stage("COM", compute_start, compute_end, ".compute")]
+        call.stages += [Stage("LB", read_start, read_end, ".read"),
+                        Stage("COM", compute_start, compute_end, ".compute")]
         t_first = compute_start + _pipeline_tail(sc["compute"], n) * cycle
         return {pp_load_compute.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_first + (n - 1) * cycle)}
 
