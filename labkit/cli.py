@@ -1,6 +1,12 @@
 """The ``labkit`` command.
 
     labkit info              which board this is (real or simulated) and its IP blocks
+    labkit bench             benchmark the transfer methods: a comparison table, CSV/JSON records
+
+Examples::
+
+    labkit bench --methods per_word,array_slice --sizes 22400
+    labkit bench --sizes 22400,64K,1M --repeats 7 --pace host --csv results/bench.csv
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -19,12 +25,65 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import labkit
+    from labkit.bench import BenchError, Sweep, format_size, parse_sizes
+    from labkit.transfer import METHODS
+
+    try:
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else list(METHODS)
+        sizes = parse_sizes(args.sizes)
+        overlay = labkit.open_board(pace=args.pace) if args.pace else labkit.open_board()
+        sweep = Sweep(methods, sizes, overlay=overlay, repeats=args.repeats, warmup=args.warmup, seed=args.seed,
+                      progress="auto" if args.progress else None)
+    except (BenchError, ValueError) as exc:
+        print(f"labkit bench: {exc}", file=sys.stderr)
+        return 2
+    print(f"labkit bench: {', '.join(sweep.methods)} at {', '.join(format_size(s) for s in sweep.sizes)}; "
+          f"{sweep.repeats} repeats after {sweep.warmup} warm-up", flush=True)
+    try:
+        sweep.run(raise_errors=False)
+    except KeyboardInterrupt:
+        print("labkit bench: interrupted; the table shows the cells that finished", file=sys.stderr)
+    print()
+    print(sweep.table())
+    for path, save in ((args.csv, sweep.save_csv), (args.json, sweep.save_json)):
+        if path:
+            print(f"records saved to {save(path)}")
+    if sweep.errors:
+        for record in sweep.errors:
+            print(f"labkit bench: {record.method} @ {format_size(record.size)} failed:\n{record.traceback}",
+                  file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labkit", description="pynq-transfer-lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="which board this is and what the overlay contains")
     info.add_argument("--pace", choices=("board", "host"), help="pace of the simulated board")
     info.set_defaults(func=_info)
+
+    bench = sub.add_parser(
+        "bench", help="benchmark the transfer methods and compare them",
+        description="Run every method at every size (warm-up, then repeats) and print, per size, the median "
+                    "measured time, its spread (min-max), MB/s and the ratio to the fastest method; on the "
+                    "simulated board also the modelled PL/bus time and the estimated board time.")
+    bench.add_argument("--methods", help="comma-separated methods (default: all): per_word, array_slice, packed16, "
+                                         "dma, dma_pingpong, dram_master")
+    bench.add_argument("--sizes", default="22400,1M",
+                       help="comma-separated input sizes in bytes; K, M, G count in 1024s (default: 22400,1M)")
+    bench.add_argument("--repeats", type=int, default=5, help="timed runs per cell (default: 5)")
+    bench.add_argument("--warmup", type=int, default=1, help="untimed runs before them (default: 1)")
+    bench.add_argument("--pace", choices=("board", "host"), help="pace of the simulated board (default: board, "
+                                                                  "or $LABKIT_SIM_PACE)")
+    bench.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+    bench.add_argument("--csv", metavar="PATH", help="save the records as CSV")
+    bench.add_argument("--json", metavar="PATH", help="save the records as JSON")
+    bench.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="no progress bar on stderr")
+    bench.set_defaults(func=_bench)
     return parser
 
 

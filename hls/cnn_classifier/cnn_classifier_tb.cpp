@@ -17,10 +17,6 @@
 //   status 0 ok, 1 input ran dry (count 0), 2 a beat had TKEEP/TSTRB != all
 //   ones; leftover = input beats the kernel did not read.
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <exception>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,9 +29,6 @@ namespace {
 
 using namespace lab_cnn;
 
-constexpr int STATUS_OK = 0;
-constexpr int STATUS_DRY = 1;
-constexpr int STATUS_BAD_SIDEBAND = 2;
 constexpr uint32_t TB_SEED = 2024;
 constexpr uint32_t MIXED_BATCH = 7;
 
@@ -167,35 +160,26 @@ void feed64(hls::stream<axis64_t> &s, const std::vector<uint64_t> &words, bool l
   }
 }
 
-int run_top(const std::vector<uint64_t> &in, uint32_t batch, std::vector<TbBeat> &out,
-            std::size_t &leftover, bool last_on_every_beat = false) {
+TbStreamRun run_top(const std::vector<uint64_t> &in, uint32_t batch,
+                    bool last_on_every_beat = false) {
   hls::stream<axis64_t> in_stream("in_stream");
-  hls::stream<axis32_t> out_stream("out_stream");
   feed64(in_stream, in, last_on_every_beat);
-  out.clear();
-  leftover = 0;
-  try {
-    cnn_classifier(in_stream, out_stream, batch);
-  } catch (const std::runtime_error &) {
-    return STATUS_DRY;
-  }
-  const bool sideband_ok = tb_drain(out_stream, out);
-  leftover = in_stream.size();
-  return sideband_ok ? STATUS_OK : STATUS_BAD_SIDEBAND;
+  return tb_run_stream_top(
+      in_stream, [&](hls::stream<axis64_t> &s_in, hls::stream<axis32_t> &s_out) {
+        cnn_classifier(s_in, s_out, batch);
+      });
 }
 
 void check_batch(TbCheck &check, const std::string &name, const std::vector<Image> &images,
                  bool last_on_every_beat = false) {
-  std::vector<TbBeat> got;
-  std::size_t leftover = 0;
-  const int status = run_top(pack(images), static_cast<uint32_t>(images.size()), got, leftover,
-                             last_on_every_beat);
-  if (status != STATUS_OK || leftover != 0) {
-    check.fail(name, "status " + std::to_string(status) + ", " + std::to_string(leftover) +
-                         " beat(s) left unread");
+  const TbStreamRun got = run_top(pack(images), static_cast<uint32_t>(images.size()),
+                                  last_on_every_beat);
+  if (got.status != TB_STATUS_OK || got.leftover != 0) {
+    check.fail(name, "status " + std::to_string(got.status) + ", " +
+                         std::to_string(got.leftover) + " beat(s) left unread");
     return;
   }
-  tb_compare_beats(check, name, got, golden_beats(images));
+  tb_compare_beats(check, name, got.beats, golden_beats(images));
 }
 
 // The rescale on hand-picked cases: ties (x.5 rounds up), negatives (ReLU),
@@ -259,13 +243,10 @@ int self_test() {
 
   // batch 0: the kernel must neither read nor write a beat.
   {
-    std::vector<TbBeat> got;
-    std::size_t leftover = 0;
-    const int status = run_top(pack({random_image(rng)}), 0, got, leftover);
-    check.expect("batch 0 touches nothing",
-                 status == STATUS_OK && got.empty() && leftover == CNN_BEATS_PER_IMAGE,
-                 "got " + std::to_string(got.size()) + " beats out, " +
-                     std::to_string(leftover) + " left in");
+    const TbStreamRun got = run_top(pack({random_image(rng)}), 0);
+    tb_expect_untouched(check, "batch 0 touches nothing", got, CNN_BEATS_PER_IMAGE,
+                        "got " + std::to_string(got.beats.size()) + " beats out, " +
+                            std::to_string(got.leftover) + " left in");
   }
   // Too few beats: on hardware the kernel would wait forever for the rest.
   // Only our csim hls::stream throws on an empty read; Vitis HLS's own one
@@ -274,9 +255,7 @@ int self_test() {
   {
     std::vector<uint64_t> beats = pack({random_image(rng), random_image(rng)});
     beats.resize(beats.size() - 1);
-    std::vector<TbBeat> got;
-    std::size_t leftover = 0;
-    check.expect("input runs dry", run_top(beats, 2, got, leftover) == STATUS_DRY,
+    check.expect("input runs dry", run_top(beats, 2).status == TB_STATUS_DRY,
                  "expected the kernel to read an empty stream");
   }
 #endif
@@ -286,55 +265,23 @@ int self_test() {
     std::vector<uint64_t> beats = pack({random_image(rng)});
     beats.push_back(0);
     beats.push_back(0);
-    std::vector<TbBeat> got;
-    std::size_t leftover = 0;
-    const int status = run_top(beats, 1, got, leftover);
+    const TbStreamRun got = run_top(beats, 1);
     check.expect("extra input beats are left unread",
-                 status == STATUS_OK && leftover == 2 && got.size() == N_CLASSES,
-                 "status " + std::to_string(status) + ", leftover " + std::to_string(leftover));
+                 got.status == TB_STATUS_OK && got.leftover == 2 && got.beats.size() == N_CLASSES,
+                 "status " + std::to_string(got.status) + ", leftover " +
+                     std::to_string(got.leftover));
   }
   return check.finish("cnn_classifier_tb");
 }
 
-int vector_mode(const char *in_path, const char *out_path) {
-  TbVectorReader in(in_path);
-  TbVectorWriter out(out_path);
-  const uint64_t ncalls = in.next();
-  for (uint64_t c = 0; c < ncalls; c++) {
-    const uint32_t batch = in.next32();
-    std::vector<uint64_t> beats(in.next());
-    for (auto &b : beats) b = in.next();
-    std::vector<TbBeat> got;
-    std::size_t leftover = 0;
-    const int status = run_top(beats, batch, got, leftover);
-    out.put(static_cast<uint64_t>(status));
-    out.put(status == STATUS_DRY ? 0 : got.size());
-    out.put(leftover);
-    if (status != STATUS_DRY) {
-      for (const TbBeat &b : got) {
-        out.put(b.data);
-        out.put(b.last);
-      }
-    }
-    out.end_record();
-  }
-  return 0;
+void vector_record(TbVectorReader &in, TbVectorWriter &out) {
+  const uint32_t batch = in.next32();
+  const std::vector<uint64_t> beats = in.counted64();
+  tb_put_stream_run(out, run_top(beats, batch));
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  try {
-    if (argc == 4 && std::strcmp(argv[1], "vectors") == 0) {
-      return vector_mode(argv[2], argv[3]);
-    }
-    if (argc != 1) {
-      std::fprintf(stderr, "usage: %s [vectors IN OUT]\n", argv[0]);
-      return 2;
-    }
-    return self_test();
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "cnn_classifier_tb: %s\n", e.what());
-    return 3;
-  }
+  return tb_main(argc, argv, "cnn_classifier_tb", self_test, vector_record);
 }

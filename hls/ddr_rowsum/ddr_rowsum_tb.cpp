@@ -7,9 +7,6 @@
 // Vector file OUT: per case one line with dst[rows]
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -85,37 +82,18 @@ int self_test() {
   return check.finish("ddr_rowsum_tb");
 }
 
-int vector_mode(const char *in_path, const char *out_path) {
-  TbVectorReader in(in_path);
-  TbVectorWriter out(out_path);
-  const uint64_t ncases = in.next();
-  for (uint64_t i = 0; i < ncases; i++) {
-    const uint32_t rows = in.next32();
-    const uint32_t cols = in.next32();
-    std::vector<uint32_t> src(static_cast<std::size_t>(rows) * cols);
-    for (auto &w : src) w = in.next32();
-    std::vector<uint32_t> dst(rows, SENTINEL);
-    ddr_rowsum(src.data(), dst.data(), rows, cols);
-    for (uint32_t w : dst) out.put(w);
-    out.end_record();
-  }
-  return 0;
+void vector_record(TbVectorReader &in, TbVectorWriter &out) {
+  const uint32_t rows = in.next32();
+  const uint32_t cols = in.next32();
+  std::vector<uint32_t> src(static_cast<std::size_t>(rows) * cols);
+  in.fill32(src);
+  std::vector<uint32_t> dst(rows, SENTINEL);
+  ddr_rowsum(src.data(), dst.data(), rows, cols);
+  out.put_all(dst);
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  try {
-    if (argc == 4 && std::strcmp(argv[1], "vectors") == 0) {
-      return vector_mode(argv[2], argv[3]);
-    }
-    if (argc != 1) {
-      std::fprintf(stderr, "usage: %s [vectors IN OUT]\n", argv[0]);
-      return 2;
-    }
-    return self_test();
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "ddr_rowsum_tb: %s\n", e.what());
-    return 3;
-  }
+  return tb_main(argc, argv, "ddr_rowsum_tb", self_test, vector_record);
 }

@@ -7,9 +7,6 @@
 //   rows cols pack16  image[8192]  rowsum_before[128]
 // Vector file OUT: per case one line with rowsum_after[128].
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -129,38 +126,19 @@ int self_test() {
   return check.finish("mmio_rowsum_tb");
 }
 
-int vector_mode(const char *in_path, const char *out_path) {
-  TbVectorReader in(in_path);
-  TbVectorWriter out(out_path);
-  const uint64_t ncases = in.next();
-  for (uint64_t i = 0; i < ncases; i++) {
-    const uint32_t rows = in.next32();
-    const uint32_t cols = in.next32();
-    const uint32_t pack16 = in.next32();
-    Memories mem;
-    for (auto &w : mem.image) w = in.next32();
-    for (auto &w : mem.rowsum) w = in.next32();
-    mmio_rowsum(mem.image.data(), mem.rowsum.data(), rows, cols, pack16);
-    for (uint32_t w : mem.rowsum) out.put(w);
-    out.end_record();
-  }
-  return 0;
+void vector_record(TbVectorReader &in, TbVectorWriter &out) {
+  const uint32_t rows = in.next32();
+  const uint32_t cols = in.next32();
+  const uint32_t pack16 = in.next32();
+  Memories mem;
+  in.fill32(mem.image);
+  in.fill32(mem.rowsum);
+  mmio_rowsum(mem.image.data(), mem.rowsum.data(), rows, cols, pack16);
+  out.put_all(mem.rowsum);
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  try {
-    if (argc == 4 && std::strcmp(argv[1], "vectors") == 0) {
-      return vector_mode(argv[2], argv[3]);
-    }
-    if (argc != 1) {
-      std::fprintf(stderr, "usage: %s [vectors IN OUT]\n", argv[0]);
-      return 2;
-    }
-    return self_test();
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "mmio_rowsum_tb: %s\n", e.what());
-    return 3;
-  }
+  return tb_main(argc, argv, "mmio_rowsum_tb", self_test, vector_record);
 }

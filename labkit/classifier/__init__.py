@@ -1,10 +1,22 @@
-"""The digit classifier: integer reference model (the accelerator driver comes later).
+"""The digit classifier: integer reference model, camera preprocessing, the PL accelerator, the pipeline.
 
->>> from labkit.classifier import predict
->>> predict(images)          # uint8 [B,28,28], white digit on black -> uint8 [B]
+>>> from labkit.classifier import predict, preprocess, CnnAccelerator, Pipeline
+>>> predict(images)                 # uint8 [B,28,28], white digit on black -> uint8 [B] (numpy)
+>>> pre = preprocess(frame)         # camera frame (BGR) -> pre.input uint8 [28,28], pre.steps, pre.box
+>>> acc = CnnAccelerator(ol)        # the same network in the PL, fed by its AXI DMA
+>>> acc.classify(images)            # int32 [B,10], bit for bit classify_reference(images)
+>>> Pipeline(ol).step()             # frame -> preprocessing -> scores, every stage timed
 
-See :mod:`labkit.classifier.reference` for the network and its quantization.
+See :mod:`labkit.classifier.reference` for the network and its quantization, and the modules
+``preprocess``, ``accelerator`` and ``pipeline`` of this package for the rest.  The accelerator
+and the pipeline are imported when first used (they need ``labkit.kernels``, which imports the
+reference model).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from labkit.classifier.reference import (
     N_CLASSES,
@@ -16,6 +28,23 @@ from labkit.classifier.reference import (
     predict,
 )
 
+# Imported here, not lazily: the function ``preprocess`` shares its name with its module, and
+# binding it now means ``labkit.classifier.preprocess`` is the function whatever is imported later.
+from labkit.classifier.preprocess import FrameError, Preprocessed, annotate, preprocess
+
+#: name -> submodule that defines it, imported on first use (PEP 562): the accelerator needs
+#: labkit.kernels, which imports the reference model above, so it cannot be imported here.
+_LAZY = {
+    "CnnAccelerator": "accelerator",
+    "AcceleratorRun": "accelerator",
+    "AcceleratorError": "accelerator",
+    "Pipeline": "pipeline",
+    "FrameResult": "pipeline",
+    "throughput_and_latency": "pipeline",
+    "summarize": "pipeline",
+    "checks": None,
+}
+
 __all__ = [
     "N_CLASSES",
     "ImageFormatError",
@@ -24,4 +53,25 @@ __all__ = [
     "classify_reference",
     "load_weights",
     "predict",
+    "preprocess",
+    "Preprocessed",
+    "FrameError",
+    "annotate",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY[name]
+    if module is None:  # a submodule itself
+        value: Any = importlib.import_module(f"{__name__}.{name}")
+    else:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,16 +1,36 @@
-"""Helpers shared by the kernel twins: cycle arithmetic and register tables.
+"""Helpers shared by the kernel twins: the IP identity every kernel shares,
+cycle arithmetic, the bridges' argument checks and register tables.
 
 Nothing here is specific to one kernel. The public names of each kernel live
-in its own module (``labkit.kernels.mmio_rowsum`` and so on).
+in its own module (``labkit.kernels.mmio_rowsum`` and so on); a module
+re-exports the shared ones it uses (``ADDR_RANGE``, ``AXI_LITE_PORT``, ...).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, NamedTuple, Optional
 
 import numpy as np
 
+from . import _status
 from ..errors import LabkitError
+
+# ---------------------------------------------------------------------------
+# The IP identity: hls/common/lab_hls.tcl exports every kernel the same way.
+# ---------------------------------------------------------------------------
+
+#: Size of a kernel's AXI-Lite window.
+ADDR_RANGE: int = 0x10000
+#: The bus interface of the s_axilite bundle "control".
+AXI_LITE_PORT: str = "s_axi_control"
+#: AXI-Stream ports of the streaming kernels (TDATA, TKEEP, TSTRB, TLAST).
+AXIS_INPUT: str = "in_stream"
+AXIS_OUTPUT: str = "out_stream"
+
+
+def vlnv(kernel: str) -> str:
+    """The IP's identity in the block design; pynq drivers bind to it."""
+    return f"xilinx.com:hls:{kernel}:1.0"
 
 #: The overlays clock the PL kernels at 100 MHz (FCLK_CLK0; ``create_clock
 #: -period 10`` in hls/common/lab_hls.tcl).
@@ -53,6 +73,42 @@ def cycles_to_seconds(cycles: int, clock_hz: float = DEFAULT_CLOCK_HZ) -> float:
     return cycles / float(clock_hz)
 
 
+def check_stream_args(in_len: int, count: int, max_count: int,
+                      out_cap: Optional[int] = None, *, in_beats_per: int = 1,
+                      out_beats_per: int = 1) -> int:
+    """A streaming bridge's verdict before it runs: ``LAB_OK`` or a negative code.
+
+    ``count`` is the size argument (``n`` beats, ``batch`` images), each unit
+    ``in_beats_per`` input and ``out_beats_per`` output beats. The checks come
+    in the bridges' order: zero size, size above ``max_count``, output buffer
+    too small, too many input beats. Too *few* input beats pass: the bridge
+    runs and reports ``LAB_ERR_INPUT_DRY`` when the stream runs out.
+    """
+    if count == 0:
+        return _status.LAB_ERR_ZERO_LENGTH
+    if count > max_count:
+        return _status.LAB_ERR_TOO_LARGE
+    if out_cap is not None and out_cap < count * out_beats_per:
+        return _status.LAB_ERR_OUT_CAP
+    if in_len > count * in_beats_per:
+        return _status.LAB_ERR_INPUT_EXTRA
+    return _status.LAB_OK
+
+
+def raise_for_code(code: int, context: str) -> None:
+    """Raise :class:`KernelArgumentError` (``"<context>: <what the code means>"``)
+    unless ``code`` is ``LAB_OK``."""
+    if code != _status.LAB_OK:
+        raise KernelArgumentError(code, f"{context}: {_status.describe(code)}")
+
+
+def tlast_flags(count: int) -> np.ndarray:
+    """TLAST of a ``count``-beat packet (uint8): 1 on the last beat only."""
+    last = np.zeros(count, dtype=np.uint8)
+    last[-1] = 1
+    return last
+
+
 def as_u32_words(values: Any, name: str) -> np.ndarray:
     """``values`` as a 1-D uint32 array; refuses values that do not fit."""
     array = np.asarray(values)
@@ -83,6 +139,10 @@ IP_IER_OFFSET = 0x08
 IP_ISR_OFFSET = 0x0C
 #: Vitis HLS places the first argument register at 0x10.
 FIRST_ARGUMENT_OFFSET = 0x10
+#: Bytes Vitis HLS gives a 32-bit scalar argument: data word + reserved word.
+SCALAR_ARGUMENT_BYTES = 8
+#: Bytes it gives a 64-bit m_axi offset: two data words + a reserved word.
+POINTER_ARGUMENT_BYTES = 12
 
 
 def _field(bit_offset: int, bit_width: int, access: str, description: str) -> Dict[str, Any]:
@@ -182,3 +242,42 @@ def pointer_registers(name: str, offset: int, description: str) -> RegisterTable
                                                 f"Bit 63 to 32 Data signal of {name}"),
                                }),
     }
+
+
+class Argument(NamedTuple):
+    """One s_axilite argument of an HLS top, for :func:`kernel_registers`."""
+
+    kind: str         # "scalar" or "pointer"
+    name: str
+    description: str
+
+
+def scalar_argument(name: str, description: str) -> Argument:
+    """A 32-bit scalar argument (see :func:`scalar_register`)."""
+    return Argument("scalar", name, description)
+
+
+def pointer_argument(name: str, description: str) -> Argument:
+    """A 64-bit m_axi base address (see :func:`pointer_registers`)."""
+    return Argument("pointer", name, description)
+
+
+def kernel_registers(*arguments: Argument) -> RegisterTable:
+    """The register table of an ap_ctrl_hs kernel: :func:`control_registers`,
+    then the arguments in the order of the top's signature, laid out as Vitis
+    HLS does: from FIRST_ARGUMENT_OFFSET, SCALAR_ARGUMENT_BYTES per scalar and
+    POINTER_ARGUMENT_BYTES per pointer. ``table[name]["address_offset"]``
+    (``<name>_1`` for a pointer) is the argument's byte offset.
+    """
+    table = control_registers()
+    offset = FIRST_ARGUMENT_OFFSET
+    for argument in arguments:
+        if argument.kind == "scalar":
+            table.update(scalar_register(argument.name, offset, argument.description))
+            offset += SCALAR_ARGUMENT_BYTES
+        elif argument.kind == "pointer":
+            table.update(pointer_registers(argument.name, offset, argument.description))
+            offset += POINTER_ARGUMENT_BYTES
+        else:
+            raise ValueError(f"{argument.name}: unknown argument kind {argument.kind!r}")
+    return table

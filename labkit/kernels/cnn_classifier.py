@@ -28,14 +28,9 @@ from labkit.classifier.reference import (
     IMAGE_SIDE, N_CLASSES, QuantizedCNN, as_image_batch, classify_reference)
 
 from . import _status
-from ._common import (
-    FIRST_ARGUMENT_OFFSET,
-    KernelArgumentError,
-    RegisterTable,
-    control_registers,
-    pipelined_loop_cycles,
-    scalar_register,
-)
+from ._common import ADDR_RANGE, AXI_LITE_PORT, AXIS_INPUT, AXIS_OUTPUT  # every kernel's
+from ._common import (RegisterTable, check_stream_args, kernel_registers, pipelined_loop_cycles,
+                      raise_for_code, scalar_argument, tlast_flags, vlnv)
 
 __all__ = [
     "KERNEL", "VLNV", "ADDR_RANGE", "AXI_LITE_PORT", "AXIS_INPUT", "AXIS_OUTPUT",
@@ -45,11 +40,8 @@ __all__ = [
 ]
 
 KERNEL = "cnn_classifier"
-VLNV = "xilinx.com:hls:cnn_classifier:1.0"
-ADDR_RANGE = 0x10000
-AXI_LITE_PORT = "s_axi_control"
-AXIS_INPUT = "in_stream"
-AXIS_OUTPUT = "out_stream"
+VLNV = vlnv(KERNEL)
+# AXIS_INPUT has 64-bit TDATA here, AXIS_OUTPUT 32-bit.
 
 #: Largest batch the bridge accepts (CNN_MAX_BATCH in cnn_classifier.h).
 MAX_BATCH = 256
@@ -60,13 +52,10 @@ BEATS_PER_IMAGE = IMAGE_SIDE * IMAGE_SIDE // PIXELS_PER_BEAT
 #: One 32-bit output beat per class (CNN_SCORES_PER_IMAGE).
 SCORES_PER_IMAGE = N_CLASSES
 
-BATCH_OFFSET = FIRST_ARGUMENT_OFFSET   # 0x10
-
-REGISTERS: RegisterTable = {
-    **control_registers(),
-    **scalar_register("batch", BATCH_OFFSET,
-                      f"images per run (1..{MAX_BATCH}); 0 runs nothing"),
-}
+REGISTERS: RegisterTable = kernel_registers(
+    scalar_argument("batch", f"images per run (1..{MAX_BATCH}); 0 runs nothing"),
+)
+BATCH_OFFSET = REGISTERS["batch"]["address_offset"]   # 0x10
 
 # --- cycle model (the table in hls/cnn_classifier/cnn_classifier.cpp) -------
 #: stage -> (trip count, II, pipeline depth) of its flattened, pipelined loop
@@ -128,15 +117,8 @@ def check_args(in_len: int, batch: int, out_cap: Optional[int] = None) -> int:
     output buffer too small, too many input beats. Too *few* input beats is
     only found while running (``LAB_ERR_INPUT_DRY``).
     """
-    if batch == 0:
-        return _status.LAB_ERR_ZERO_LENGTH
-    if batch > MAX_BATCH:
-        return _status.LAB_ERR_TOO_LARGE
-    if out_cap is not None and out_cap < batch * SCORES_PER_IMAGE:
-        return _status.LAB_ERR_OUT_CAP
-    if in_len > batch * BEATS_PER_IMAGE:
-        return _status.LAB_ERR_INPUT_EXTRA
-    return _status.LAB_OK
+    return check_stream_args(in_len, batch, MAX_BATCH, out_cap,
+                             in_beats_per=BEATS_PER_IMAGE, out_beats_per=SCORES_PER_IMAGE)
 
 
 def model(beats: np.ndarray, batch: int,
@@ -164,20 +146,15 @@ def model(beats: np.ndarray, batch: int,
             raise TypeError(f"beats must be unsigned 64-bit integers, got {words_in.dtype}")
         words_in = words_in.astype(np.uint64)
     words_in = words_in.reshape(-1)
-    code = check_args(words_in.size, batch)
-    if code != _status.LAB_OK:
-        raise KernelArgumentError(code, f"batch={batch}, {words_in.size} input beats: "
-                                        f"{_status.describe(code)}")
+    raise_for_code(check_args(words_in.size, batch),
+                   f"batch={batch}, {words_in.size} input beats")
     if words_in.size < batch * BEATS_PER_IMAGE:
-        raise KernelArgumentError(
-            _status.LAB_ERR_INPUT_DRY,
-            f"batch={batch} needs {batch * BEATS_PER_IMAGE} input beats, got "
-            f"{words_in.size}: {_status.describe(_status.LAB_ERR_INPUT_DRY)}")
+        raise_for_code(_status.LAB_ERR_INPUT_DRY,
+                       f"batch={batch} needs {batch * BEATS_PER_IMAGE} input beats, got "
+                       f"{words_in.size}")
     scores = classify_reference(unpack_images(words_in), weights)
     words = scores.reshape(-1).view(np.uint32).copy()
-    last = np.zeros(words.size, dtype=np.uint8)
-    last[-1] = 1
-    return words, last
+    return words, tlast_flags(words.size)
 
 
 def stage_cycles() -> Dict[str, int]:

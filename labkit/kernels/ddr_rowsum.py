@@ -24,17 +24,9 @@ from typing import Dict
 import numpy as np
 
 from . import _status
-from ._common import (
-    FIRST_ARGUMENT_OFFSET,
-    U32_MASK,
-    WORD_BYTES,
-    RegisterTable,
-    as_u32_words,
-    control_registers,
-    pipelined_loop_cycles,
-    pointer_registers,
-    scalar_register,
-)
+from ._common import ADDR_RANGE, AXI_LITE_PORT  # every kernel's
+from ._common import (U32_MASK, WORD_BYTES, RegisterTable, as_u32_words, kernel_registers,
+                      pipelined_loop_cycles, pointer_argument, scalar_argument, vlnv)
 
 __all__ = [
     "KERNEL", "VLNV", "ADDR_RANGE", "AXI_LITE_PORT", "M_AXI_PORT", "M_AXI_ARGS",
@@ -42,9 +34,7 @@ __all__ = [
 ]
 
 KERNEL = "ddr_rowsum"
-VLNV = "xilinx.com:hls:ddr_rowsum:1.0"
-ADDR_RANGE = 0x10000
-AXI_LITE_PORT = "s_axi_control"
+VLNV = vlnv(KERNEL)
 #: The AXI master port (bundle "gmem") and the arguments that use it.
 M_AXI_PORT = "m_axi_gmem"
 M_AXI_ARGS = ("src", "dst")
@@ -53,19 +43,17 @@ M_AXI_ARGS = ("src", "dst")
 #: max_read_burst_length).
 BURST_BEATS = 16
 
+REGISTERS: RegisterTable = kernel_registers(
+    pointer_argument("src", "physical address of the rows x cols input"),
+    pointer_argument("dst", "physical address of the rows sums"),
+    scalar_argument("rows", "number of rows"),
+    scalar_argument("cols", "words per row"),
+)
 # A 64-bit pointer takes two data words plus one reserved word (12 bytes).
-SRC_OFFSET = FIRST_ARGUMENT_OFFSET   # 0x10 (low), 0x14 (high)
-DST_OFFSET = SRC_OFFSET + 12         # 0x1C (low), 0x20 (high)
-ROWS_OFFSET = DST_OFFSET + 12        # 0x28
-COLS_OFFSET = ROWS_OFFSET + 8        # 0x30
-
-REGISTERS: RegisterTable = {
-    **control_registers(),
-    **pointer_registers("src", SRC_OFFSET, "physical address of the rows x cols input"),
-    **pointer_registers("dst", DST_OFFSET, "physical address of the rows sums"),
-    **scalar_register("rows", ROWS_OFFSET, "number of rows"),
-    **scalar_register("cols", COLS_OFFSET, "words per row"),
-}
+SRC_OFFSET = REGISTERS["src_1"]["address_offset"]   # 0x10 (low), 0x14 (high)
+DST_OFFSET = REGISTERS["dst_1"]["address_offset"]   # 0x1C (low), 0x20 (high)
+ROWS_OFFSET = REGISTERS["rows"]["address_offset"]   # 0x28
+COLS_OFFSET = REGISTERS["cols"]["address_offset"]   # 0x30
 
 # --- cycle model (comment in hls/ddr_rowsum/ddr_rowsum.cpp) ----------------
 #: Cycles from a read request to its first data beat. 64 is the latency

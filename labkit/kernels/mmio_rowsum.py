@@ -24,16 +24,9 @@ from typing import Optional
 import numpy as np
 
 from . import _status
-from ._common import (
-    FIRST_ARGUMENT_OFFSET,
-    U32_MASK,
-    KernelArgumentError,
-    RegisterTable,
-    as_u32_words,
-    control_registers,
-    pipelined_loop_cycles,
-    scalar_register,
-)
+from ._common import ADDR_RANGE, AXI_LITE_PORT  # every kernel's
+from ._common import (U32_MASK, RegisterTable, as_u32_words, kernel_registers,
+                      pipelined_loop_cycles, raise_for_code, scalar_argument, vlnv)
 
 __all__ = [
     "KERNEL", "VLNV", "ADDR_RANGE", "AXI_LITE_PORT", "MAX_WORDS", "MAX_ROWS",
@@ -43,11 +36,8 @@ __all__ = [
 ]
 
 KERNEL = "mmio_rowsum"
-#: The IP's identity in the block design; pynq drivers bind to it.
-VLNV = "xilinx.com:hls:mmio_rowsum:1.0"
-#: Size of the AXI-Lite window (the image memory ends at 0xFFFF).
-ADDR_RANGE = 0x10000
-AXI_LITE_PORT = "s_axi_control"
+VLNV = vlnv(KERNEL)
+# The image memory ends at the last byte of the AXI-Lite window (ADDR_RANGE).
 
 # --- sizes (hls/mmio_rowsum/mmio_rowsum.h) ---------------------------------
 MAX_WORDS = 8192
@@ -57,9 +47,15 @@ PIXEL_MASK = 0xFFFF
 PIXELS_PER_PACKED_WORD = 2
 
 # --- address map (as Vitis HLS lays out the s_axilite bundle) --------------
-ROWS_OFFSET = FIRST_ARGUMENT_OFFSET          # 0x10
-COLS_OFFSET = ROWS_OFFSET + 8                # 0x18 (each scalar: data + reserved word)
-PACK16_OFFSET = COLS_OFFSET + 8              # 0x20
+#: The AXI-Lite registers in pynq's ip_dict "registers" format.
+REGISTERS: RegisterTable = kernel_registers(
+    scalar_argument("rows", "number of image rows (1..128)"),
+    scalar_argument("cols", "pixels per row"),
+    scalar_argument("pack16", "0: one pixel per word; 1: two 16-bit pixels per word"),
+)
+ROWS_OFFSET = REGISTERS["rows"]["address_offset"]       # 0x10
+COLS_OFFSET = REGISTERS["cols"]["address_offset"]       # 0x18
+PACK16_OFFSET = REGISTERS["pack16"]["address_offset"]   # 0x20
 #: Each memory is aligned to its own (power-of-two) size: 128 words = 0x200
 #: bytes -> 0x0200-0x03FF; 8192 words = 0x8000 bytes -> 0x8000-0xFFFF.
 ROWSUM_OFFSET = 0x0200
@@ -69,14 +65,6 @@ IMAGE_OFFSET = 0x8000
 MEMORIES = {
     "image": {"offset": IMAGE_OFFSET, "words": MAX_WORDS},
     "rowsum": {"offset": ROWSUM_OFFSET, "words": MAX_ROWS},
-}
-
-#: The AXI-Lite registers in pynq's ip_dict "registers" format.
-REGISTERS: RegisterTable = {
-    **control_registers(),
-    **scalar_register("rows", ROWS_OFFSET, "number of image rows (1..128)"),
-    **scalar_register("cols", COLS_OFFSET, "pixels per row"),
-    **scalar_register("pack16", PACK16_OFFSET, "0: one pixel per word; 1: two 16-bit pixels per word"),
 }
 
 # --- cycle model (comment in hls/mmio_rowsum/mmio_rowsum.cpp) --------------
@@ -170,10 +158,7 @@ def model_checked(image: np.ndarray, rows: int, cols: int, pack16: int,
                   rowsum: Optional[np.ndarray] = None) -> np.ndarray:
     """Like :func:`model`, but raises :class:`KernelArgumentError` for sizes
     the bridge refuses -- handy in exercises, where silence hides the bug."""
-    code = check_args(rows, cols, pack16)
-    if code != _status.LAB_OK:
-        raise KernelArgumentError(
-            code, f"rows={rows}, cols={cols}, pack16={pack16}: {_status.describe(code)}")
+    raise_for_code(check_args(rows, cols, pack16), f"rows={rows}, cols={cols}, pack16={pack16}")
     return model(image, rows, cols, pack16, rowsum)
 
 

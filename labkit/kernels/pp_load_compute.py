@@ -25,15 +25,9 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from . import _status
-from ._common import (
-    FIRST_ARGUMENT_OFFSET,
-    KernelArgumentError,
-    RegisterTable,
-    as_u32_words,
-    control_registers,
-    pipelined_loop_cycles,
-    scalar_register,
-)
+from ._common import ADDR_RANGE, AXI_LITE_PORT, AXIS_INPUT, AXIS_OUTPUT  # every kernel's
+from ._common import (RegisterTable, as_u32_words, check_stream_args, kernel_registers,
+                      pipelined_loop_cycles, raise_for_code, scalar_argument, tlast_flags, vlnv)
 
 __all__ = [
     "KERNEL", "VLNV", "ADDR_RANGE", "AXI_LITE_PORT", "AXIS_INPUT", "AXIS_OUTPUT",
@@ -41,28 +35,21 @@ __all__ = [
 ]
 
 KERNEL = "pp_load_compute"
-VLNV = "xilinx.com:hls:pp_load_compute:1.0"
-ADDR_RANGE = 0x10000
-AXI_LITE_PORT = "s_axi_control"
-#: AXI-Stream ports (32-bit TDATA, TKEEP, TSTRB, TLAST).
-AXIS_INPUT = "in_stream"
-AXIS_OUTPUT = "out_stream"
+VLNV = vlnv(KERNEL)
 
 #: Words per input buffer (PP_LC_MAX_N in hls/pp_load_compute/pp_load_compute.h).
 MAX_N = 16384
 
-NUM_OFFSET = FIRST_ARGUMENT_OFFSET   # 0x10
-OP_OFFSET = NUM_OFFSET + 8           # 0x18
-N_OFFSET = OP_OFFSET + 8             # 0x20
-PINGPONG_OFFSET = N_OFFSET + 8       # 0x28
-
-REGISTERS: RegisterTable = {
-    **control_registers(),
-    **scalar_register("num", NUM_OFFSET, "call counter; its parity picks the buffers"),
-    **scalar_register("op", OP_OFFSET, "added to every word by fire()"),
-    **scalar_register("n", N_OFFSET, f"beats per call (1..{MAX_N})"),
-    **scalar_register("pingpong", PINGPONG_OFFSET, "0: load then compute; 1: double-buffered"),
-}
+REGISTERS: RegisterTable = kernel_registers(
+    scalar_argument("num", "call counter; its parity picks the buffers"),
+    scalar_argument("op", "added to every word by fire()"),
+    scalar_argument("n", f"beats per call (1..{MAX_N})"),
+    scalar_argument("pingpong", "0: load then compute; 1: double-buffered"),
+)
+NUM_OFFSET = REGISTERS["num"]["address_offset"]            # 0x10
+OP_OFFSET = REGISTERS["op"]["address_offset"]              # 0x18
+N_OFFSET = REGISTERS["n"]["address_offset"]                # 0x20
+PINGPONG_OFFSET = REGISTERS["pingpong"]["address_offset"]  # 0x28
 
 # --- cycle model (comment in hls/pp_load_compute/pp_load_compute.cpp) ------
 #: RD loop (read_data): PIPELINE II=1, one stream beat per cycle.
@@ -83,15 +70,7 @@ def check_args(in_len: int, n: int, out_cap: Optional[int] = None) -> int:
     A short input (``in_len < n``) passes this check: the bridge runs and
     reports ``LAB_ERR_INPUT_DRY`` when the stream runs out.
     """
-    if n == 0:
-        return _status.LAB_ERR_ZERO_LENGTH
-    if n > MAX_N:
-        return _status.LAB_ERR_TOO_LARGE
-    if out_cap is not None and out_cap < n:
-        return _status.LAB_ERR_OUT_CAP
-    if in_len > n:
-        return _status.LAB_ERR_INPUT_EXTRA
-    return _status.LAB_OK
+    return check_stream_args(in_len, n, MAX_N, out_cap)
 
 
 class Model:
@@ -125,22 +104,15 @@ class Model:
         did arrive stay in the load buffer (as on the board) before it raises.
         """
         words = as_u32_words(in_words, "in_words")
-        code = check_args(words.size, n)
-        if code != _status.LAB_OK:
-            raise KernelArgumentError(code, f"n={n}, {words.size} input beats: "
-                                            f"{_status.describe(code)}")
+        raise_for_code(check_args(words.size, n), f"n={n}, {words.size} input beats")
         load, compute = self.buffers(num, pingpong)
         if words.size < n:
             load[: words.size] = words
-            raise KernelArgumentError(
-                _status.LAB_ERR_INPUT_DRY,
-                f"n={n} but only {words.size} input beats: {_status.describe(_status.LAB_ERR_INPUT_DRY)}")
+            raise_for_code(_status.LAB_ERR_INPUT_DRY, f"n={n} but only {words.size} input beats")
         load[:n] = words
         # uint32 arithmetic wraps modulo 2**32, like the kernel's adder.
         out = compute[:n] + np.uint32(op & 0xFFFF_FFFF)
-        last = np.zeros(n, dtype=np.uint8)
-        last[-1] = 1
-        return out, last
+        return out, tlast_flags(n)
 
 
 def stage_cycles(n: int, pingpong: int) -> Dict[str, int]:

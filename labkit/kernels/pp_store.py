@@ -23,15 +23,9 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from . import _status
-from ._common import (
-    FIRST_ARGUMENT_OFFSET,
-    KernelArgumentError,
-    RegisterTable,
-    as_u32_words,
-    control_registers,
-    pipelined_loop_cycles,
-    scalar_register,
-)
+from ._common import ADDR_RANGE, AXI_LITE_PORT, AXIS_INPUT, AXIS_OUTPUT  # every kernel's
+from ._common import (RegisterTable, as_u32_words, check_stream_args, kernel_registers,
+                      pipelined_loop_cycles, raise_for_code, scalar_argument, tlast_flags, vlnv)
 
 __all__ = [
     "KERNEL", "VLNV", "ADDR_RANGE", "AXI_LITE_PORT", "AXIS_INPUT", "AXIS_OUTPUT",
@@ -39,25 +33,19 @@ __all__ = [
 ]
 
 KERNEL = "pp_store"
-VLNV = "xilinx.com:hls:pp_store:1.0"
-ADDR_RANGE = 0x10000
-AXI_LITE_PORT = "s_axi_control"
-AXIS_INPUT = "in_stream"
-AXIS_OUTPUT = "out_stream"
+VLNV = vlnv(KERNEL)
 
 #: Words per output buffer (PP_ST_MAX_N in hls/pp_store/pp_store.h).
 MAX_N = 32768
 
-NUM_OFFSET = FIRST_ARGUMENT_OFFSET   # 0x10
-N_OFFSET = NUM_OFFSET + 8            # 0x18
-PINGPONG_OFFSET = N_OFFSET + 8       # 0x20
-
-REGISTERS: RegisterTable = {
-    **control_registers(),
-    **scalar_register("num", NUM_OFFSET, "call counter; its parity picks the buffers"),
-    **scalar_register("n", N_OFFSET, f"beats per call (1..{MAX_N})"),
-    **scalar_register("pingpong", PINGPONG_OFFSET, "0: pass-through; 1: double-buffered"),
-}
+REGISTERS: RegisterTable = kernel_registers(
+    scalar_argument("num", "call counter; its parity picks the buffers"),
+    scalar_argument("n", f"beats per call (1..{MAX_N})"),
+    scalar_argument("pingpong", "0: pass-through; 1: double-buffered"),
+)
+NUM_OFFSET = REGISTERS["num"]["address_offset"]            # 0x10
+N_OFFSET = REGISTERS["n"]["address_offset"]                # 0x18
+PINGPONG_OFFSET = REGISTERS["pingpong"]["address_offset"]  # 0x20
 
 # --- cycle model (comment in hls/pp_store/pp_store.cpp) --------------------
 #: RD_FIRE loop (read_from_fire): PIPELINE II=1.
@@ -79,15 +67,7 @@ CALL_OVERHEAD = 2
 def check_args(in_len: int, n: int, out_cap: Optional[int] = None) -> int:
     """The bridge's verdict before it runs: 0 or a negative code (see
     :func:`labkit.kernels.pp_load_compute.check_args`)."""
-    if n == 0:
-        return _status.LAB_ERR_ZERO_LENGTH
-    if n > MAX_N:
-        return _status.LAB_ERR_TOO_LARGE
-    if out_cap is not None and out_cap < n:
-        return _status.LAB_ERR_OUT_CAP
-    if in_len > n:
-        return _status.LAB_ERR_INPUT_EXTRA
-    return _status.LAB_OK
+    return check_stream_args(in_len, n, MAX_N, out_cap)
 
 
 class Model:
@@ -119,26 +99,19 @@ class Model:
         arrived in the collect buffer (pingpong=1), as on the board.
         """
         words = as_u32_words(in_words, "in_words")
-        code = check_args(words.size, n)
-        if code != _status.LAB_OK:
-            raise KernelArgumentError(code, f"n={n}, {words.size} input beats: "
-                                            f"{_status.describe(code)}")
+        raise_for_code(check_args(words.size, n), f"n={n}, {words.size} input beats")
         if words.size < n:
             if pingpong:
                 collect, _ = self.buffers(num)
                 collect[: words.size] = words
-            raise KernelArgumentError(
-                _status.LAB_ERR_INPUT_DRY,
-                f"n={n} but only {words.size} input beats: {_status.describe(_status.LAB_ERR_INPUT_DRY)}")
+            raise_for_code(_status.LAB_ERR_INPUT_DRY, f"n={n} but only {words.size} input beats")
         if pingpong:
             collect, send = self.buffers(num)
             collect[:n] = words
             out = send[:n].copy()
         else:
             out = words[:n].copy()
-        last = np.zeros(n, dtype=np.uint8)
-        last[-1] = 1
-        return out, last
+        return out, tlast_flags(n)
 
 
 def stage_cycles(n: int, pingpong: int) -> Dict[str, int]:

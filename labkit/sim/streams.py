@@ -127,6 +127,14 @@ class StreamConsumer:
             return self.got >= self.want
         return self.saw_last or self.got >= self.budget
 
+    def beat_offered_at(self, j: int) -> float:
+        """When the ``j``-th beat this consumer took was offered (its arrival, at the earliest)."""
+        for chunk, k0, k1 in self.takes:
+            if j < k1 - k0:
+                return chunk.offered_at(k0 + j)
+            j -= k1 - k0
+        raise IndexError(f"this consumer took only {self.got} beats")
+
     @property
     def nbytes(self) -> int:
         return sum(c.byte_range(k0, k1)[1] - c.byte_range(k0, k1)[0] for c, k0, k1 in self.takes)

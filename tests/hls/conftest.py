@@ -1,5 +1,6 @@
 """Fixtures for the HLS kernel tests: build the csim testbenches and the
-shared library of kernels + bridges with g++, in a temporary directory.
+shared library of kernels + bridges with g++, in a temporary directory, run
+them, and compare the streaming kernels' results with their numpy twins.
 
 The library is built exactly as the package build does it: every
 ``hls/*/*.cpp`` except the ``*_tb.cpp`` testbenches, with the csim flags plus
@@ -9,12 +10,14 @@ and are skipped when g++ is missing.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,3 +135,78 @@ def sanitizers_work(gxx: str, directory: Path) -> bool:
 def sanitizers(gxx: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     if not sanitizers_work(gxx, tmp_path_factory.mktemp("sanitizer_probe")):
         pytest.skip("g++ cannot build AddressSanitizer programs here")
+
+
+# --- streaming kernels (pp_load_compute, pp_store): C++ against the numpy twin
+#
+# A call is the tuple ``(in_words, *args)`` that the twin's ``run`` takes
+# (``args`` = num, op, n, pingpong or num, n, pingpong); the bridge instance's
+# ``run`` takes the same, and the testbench's vector record is
+# ``*args len(in_words) in_words``.
+
+#: Status at the head of a streaming testbench's vector record
+#: (TB_STATUS_OK / TB_STATUS_DRY in hls/common/lab_tb_axis.h).
+TB_OK, TB_DRY = 0, 1
+
+Call = Tuple[Any, ...]
+
+
+def _beats_requested(twin: Any, call: Call) -> int:
+    """The call's ``n`` argument: the beats the kernel reads and writes."""
+    return inspect.signature(twin.run).bind(*call).arguments["n"]
+
+
+def _expected_record(twin: Any, call: Call) -> List[int]:
+    """The testbench's output record for this call, from the twin: ``[TB_OK,
+    n, 0, d0, l0, d1, l1, ...]``, or ``[TB_DRY, 0, 0]`` if the input runs dry
+    (the only error the twin may raise here)."""
+    from labkit.kernels import KernelArgumentError, _status
+
+    try:
+        out, last = twin.run(*call)
+    except KernelArgumentError as err:
+        assert err.code == _status.LAB_ERR_INPUT_DRY
+        return [TB_DRY, 0, 0]
+    pairs = np.stack([out.astype(np.int64), last.astype(np.int64)], axis=1).reshape(-1)
+    return [TB_OK, _beats_requested(twin, call), 0, *pairs.tolist()]
+
+
+@pytest.fixture
+def stream_vectors_match_twin(build_testbench: Callable[..., Path], run_vectors: Callable
+                              ) -> Callable[[str, Any, Sequence[Call]], None]:
+    """``stream_vectors_match_twin(kernel, twin, calls)``: run the calls in
+    order through ``<kernel>_tb vectors`` (one process, so the HLS top's
+    static buffers carry over, starting at zero like a fresh twin's) and
+    assert that every output record equals the twin's."""
+    def check(kernel: str, twin: Any, calls: Sequence[Call]) -> None:
+        records = [[*args, len(in_words), *in_words.tolist()] for in_words, *args in calls]
+        outputs = run_vectors(build_testbench(kernel), records)
+        assert len(outputs) == len(calls)
+        for i, (call, got) in enumerate(zip(calls, outputs)):
+            assert got == _expected_record(twin, call), f"call {i}"
+
+    return check
+
+
+@pytest.fixture
+def bridge_calls_match_twin() -> Callable[[Any, Any, Sequence[Call]], None]:
+    """``bridge_calls_match_twin(instance, twin, calls)``: run the calls in
+    order through a bridge instance and the twin. Each must return ``n``
+    beats equal to the twin's data and TLAST, or, where the twin raises (only
+    for a dry input), that same error code."""
+    from labkit.kernels import KernelArgumentError, _status
+
+    def check(instance: Any, twin: Any, calls: Sequence[Call]) -> None:
+        for i, call in enumerate(calls):
+            label = f"call {i}"
+            status, out, last = instance.run(*call)
+            try:
+                want_out, want_last = twin.run(*call)
+            except KernelArgumentError as err:
+                assert status == err.code == _status.LAB_ERR_INPUT_DRY, label
+                continue
+            assert status == _beats_requested(twin, call), label
+            np.testing.assert_array_equal(out, want_out, err_msg=label)
+            np.testing.assert_array_equal(last, want_last, err_msg=label)
+
+    return check

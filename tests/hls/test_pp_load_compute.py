@@ -1,4 +1,5 @@
-"""pp_load_compute: C++ testbench, vector mode and bridge against the numpy twin."""
+"""pp_load_compute: the C++ testbench's vector mode and the bridge against the
+numpy twin (the testbench's self-test: test_testbenches.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,12 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
-from labkit.kernels import KernelArgumentError, _bridge, pp_load_compute as k
+from labkit.kernels import _bridge, pp_load_compute as k
 
 pytestmark = pytest.mark.needs_gxx
 
 BLOG_N = 1024
 U32 = 2**32
-
-# The vector testbench reports: 0 ok, 1 input ran dry.
-TB_OK, TB_DRY = 0, 1
 
 
 def words(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -44,50 +42,12 @@ def call_sequence(seed: int) -> List[Tuple[np.ndarray, int, int, int, int]]:
     return calls
 
 
-def test_testbench_passes(build_testbench, run_testbench):
-    result = run_testbench(build_testbench("pp_load_compute"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failure(s)" in result.stdout
+def test_vectors_equal_numpy_twin(stream_vectors_match_twin):
+    stream_vectors_match_twin("pp_load_compute", k.Model(), call_sequence(seed=1))
 
 
-def test_testbench_passes_under_sanitizers(build_testbench, run_testbench, sanitizers):
-    result = run_testbench(build_testbench("pp_load_compute", sanitize=True))
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def expected_record(twin: k.Model, in_words, num, op, n, pingpong) -> List[int]:
-    try:
-        out, last = twin.run(in_words, num, op, n, pingpong)
-    except KernelArgumentError as err:
-        assert err.code == _bridge.LAB_ERR_INPUT_DRY
-        return [TB_DRY, 0, 0]
-    pairs = np.stack([out.astype(np.int64), last.astype(np.int64)], axis=1).reshape(-1)
-    return [TB_OK, n, 0, *pairs.tolist()]
-
-
-def test_vectors_equal_numpy_twin(build_testbench, run_vectors):
-    calls = call_sequence(seed=1)
-    records = [[num, op, n, pp, len(w), *w.tolist()] for w, num, op, n, pp in calls]
-    outputs = run_vectors(build_testbench("pp_load_compute"), records)
-    twin = k.Model()  # the testbench's static buffers also start at zero
-    assert len(outputs) == len(calls)
-    for i, ((w, num, op, n, pp), got) in enumerate(zip(calls, outputs)):
-        assert got == expected_record(twin, w, num, op, n, pp), f"call {i}"
-
-
-def test_bridge_equals_numpy_twin(hls_lib):
-    instance = hls_lib.pp_load_compute()
-    twin = k.Model()
-    for i, (w, num, op, n, pp) in enumerate(call_sequence(seed=2)):
-        status, out, last = instance.run(w, num, op, n, pp)
-        try:
-            want_out, want_last = twin.run(w, num, op, n, pp)
-        except KernelArgumentError as err:
-            assert status == err.code == _bridge.LAB_ERR_INPUT_DRY, f"call {i}"
-            continue
-        assert status == n, f"call {i}"
-        np.testing.assert_array_equal(out, want_out, err_msg=f"call {i}")
-        np.testing.assert_array_equal(last, want_last, err_msg=f"call {i}")
+def test_bridge_equals_numpy_twin(hls_lib, bridge_calls_match_twin):
+    bridge_calls_match_twin(hls_lib.pp_load_compute(), k.Model(), call_sequence(seed=2))
 
 
 def test_pingpong_lag_and_tlast(hls_lib):

@@ -1,5 +1,6 @@
-"""pp_store: C++ testbench, vector mode and bridge against the numpy twin,
-and the blog's LB+COM -> SB chain through both bridges."""
+"""pp_store: the C++ testbench's vector mode and the bridge against the numpy
+twin, and the blog's LB+COM -> SB chain through both bridges (the
+testbench's self-test: test_testbenches.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
-from labkit.kernels import KernelArgumentError, _bridge, pp_load_compute, pp_store as k
+from labkit.kernels import _bridge, pp_load_compute, pp_store as k
 
 pytestmark = pytest.mark.needs_gxx
 
@@ -16,7 +17,6 @@ BLOG_N = 10240        # the blog's SB size ...
 BLOG_LC_N = 1024      # ... collected from 10 LB+COM calls of 1024 words
 BLOG_LC_CALLS = BLOG_N // BLOG_LC_N
 U32 = 2**32
-TB_OK, TB_DRY = 0, 1
 
 
 def words(rng: np.random.Generator, count: int) -> np.ndarray:
@@ -45,47 +45,12 @@ def call_sequence(seed: int) -> List[Tuple[np.ndarray, int, int, int]]:
     return calls
 
 
-def test_testbench_passes(build_testbench, run_testbench):
-    result = run_testbench(build_testbench("pp_store"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "0 failure(s)" in result.stdout
+def test_vectors_equal_numpy_twin(stream_vectors_match_twin):
+    stream_vectors_match_twin("pp_store", k.Model(), call_sequence(seed=1))
 
 
-def test_testbench_passes_under_sanitizers(build_testbench, run_testbench, sanitizers):
-    result = run_testbench(build_testbench("pp_store", sanitize=True))
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_vectors_equal_numpy_twin(build_testbench, run_vectors):
-    calls = call_sequence(seed=1)
-    records = [[num, n, pp, len(w), *w.tolist()] for w, num, n, pp in calls]
-    outputs = run_vectors(build_testbench("pp_store"), records)
-    twin = k.Model()
-    assert len(outputs) == len(calls)
-    for i, ((w, num, n, pp), got) in enumerate(zip(calls, outputs)):
-        try:
-            out, last = twin.run(w, num, n, pp)
-        except KernelArgumentError as err:
-            assert err.code == _bridge.LAB_ERR_INPUT_DRY
-            assert got == [TB_DRY, 0, 0], f"call {i}"
-            continue
-        pairs = np.stack([out.astype(np.int64), last.astype(np.int64)], axis=1).reshape(-1)
-        assert got == [TB_OK, n, 0, *pairs.tolist()], f"call {i}"
-
-
-def test_bridge_equals_numpy_twin(hls_lib):
-    instance = hls_lib.pp_store()
-    twin = k.Model()
-    for i, (w, num, n, pp) in enumerate(call_sequence(seed=2)):
-        status, out, last = instance.run(w, num, n, pp)
-        try:
-            want_out, want_last = twin.run(w, num, n, pp)
-        except KernelArgumentError as err:
-            assert status == err.code == _bridge.LAB_ERR_INPUT_DRY, f"call {i}"
-            continue
-        assert status == n, f"call {i}"
-        np.testing.assert_array_equal(out, want_out, err_msg=f"call {i}")
-        np.testing.assert_array_equal(last, want_last, err_msg=f"call {i}")
+def test_bridge_equals_numpy_twin(hls_lib, bridge_calls_match_twin):
+    bridge_calls_match_twin(hls_lib.pp_store(), k.Model(), call_sequence(seed=2))
 
 
 def test_lag_and_pass_through_tlast(hls_lib):

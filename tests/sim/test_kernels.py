@@ -81,7 +81,9 @@ def test_pp_pipeline_equals_the_twins(paced_board, n, pingpong):
 
 
 def test_pingpong_overlaps_load_and_compute_on_the_timeline(board):
-    n = 4096
+    # Long calls (164 us of modelled LB) so that the Python between ap_start and the DMA's start
+    # (when LB's first beat arrives) is short next to them.
+    n = pp_load_compute.MAX_N
     chunks = [np.arange(n, dtype=np.uint32)] * 3
     timeline = board.device.fabric.timeline
     for pingpong in (0, 1):

@@ -114,27 +114,49 @@ def _pipeline_tail(stage_cycles: int, beats: int) -> int:
     return max(0, stage_cycles - beats)
 
 
-class PpLoadComputeModel(HlsKernelModel):
+class _BufferedStreamKernel(HlsKernelModel):
+    """pp_load_compute and pp_store: one stream in, one out, two BRAM buffers kept between calls.
+
+    The buffers live in the bridge's per-instance state; the arguments after the stream pointers
+    are the kernel's scalar registers in the order ``arguments`` lists them (the bridge's order).
+    """
+
+    results_visible_to_ps = False  # its results leave through a DMA
+
+    def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
+        super().__init__(fabric, spec)
+        self._instance = self._new_state()
+        self._last = np.empty(self.kernel.MAX_N, dtype=np.uint8)  # TLAST flags (jobs run one at a time)
+
+    def _new_state(self):
+        return getattr(kernel_library(), self.kernel.KERNEL)()
+
+    def on_reset(self) -> None:
+        super().on_reset()
+        if getattr(self, "_instance", None) is not None:
+            self._instance = self._new_state()  # reconfiguring the PL clears the BRAMs
+
+    def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
+        n = min(args["n"], self.kernel.MAX_N)
+        return {self.kernel.AXIS_INPUT: n} if n else {}
+
+    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
+        if not outputs:
+            return []
+        words, out = inputs[self.kernel.AXIS_INPUT], outputs[self.kernel.AXIS_OUTPUT]
+        keep += [self._instance, self._last]  # the state must outlive a reset while the job waits
+        scalars = [call.args[name] for name in self.arguments]
+        return [task(self.kernel.KERNEL, self._instance._state, words.ctypes.data, words.nbytes // 4,
+                     out.ctypes.data, self._last.ctypes.data, min(call.args["n"], self.kernel.MAX_N), *scalars)]
+
+
+class PpLoadComputeModel(_BufferedStreamKernel):
     """LB + COM of the double-buffer seed; ``pingpong`` overlaps them on two buffers."""
 
     kernel = pp_load_compute
     vlnv = pp_load_compute.VLNV
     arguments = {name: _scalar(pp_load_compute, name) for name in ("num", "op", "n", "pingpong")}
     stream_ports = {pp_load_compute.AXIS_INPUT: 4, pp_load_compute.AXIS_OUTPUT: 4}
-    results_visible_to_ps = False  # its results leave through a DMA
-
-    def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
-        super().__init__(fabric, spec)
-        self._instance = kernel_library().pp_load_compute()
-        self._last = np.empty(pp_load_compute.MAX_N, dtype=np.uint8)  # TLAST flags (jobs run one at a time)
-
-    def on_reset(self) -> None:
-        super().on_reset()
-        if getattr(self, "_instance", None) is not None:
-            self._instance = kernel_library().pp_load_compute()  # reconfiguring the PL clears the BRAMs
-
-    def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
-        return {pp_load_compute.AXIS_INPUT: min(args["n"], pp_load_compute.MAX_N)} if args["n"] else {}
 
     def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
         a = call.args
@@ -155,38 +177,14 @@ class PpLoadComputeModel(HlsKernelModel):
         t_first = compute_start + _pipeline_tail(sc["compute"], n) * cycle
         return {pp_load_compute.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_first + (n - 1) * cycle)}
 
-    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
-        if not outputs:
-            return []
-        a = call.args
-        n = min(a["n"], pp_load_compute.MAX_N)
-        words, out = inputs[pp_load_compute.AXIS_INPUT], outputs[pp_load_compute.AXIS_OUTPUT]
-        keep += [self._instance, self._last]  # the state must outlive a reset while the job waits
-        return [task("pp_load_compute", self._instance._state, words.ctypes.data, words.nbytes // 4,
-                     out.ctypes.data, self._last.ctypes.data, n, a["num"], a["op"], a["n"], a["pingpong"])]
 
-
-class PpStoreModel(HlsKernelModel):
+class PpStoreModel(_BufferedStreamKernel):
     """SB of the double-buffer seed; ``pingpong`` stores one buffer while filling the other."""
 
     kernel = pp_store
     vlnv = pp_store.VLNV
     arguments = {name: _scalar(pp_store, name) for name in ("num", "n", "pingpong")}
     stream_ports = {pp_store.AXIS_INPUT: 4, pp_store.AXIS_OUTPUT: 4}
-    results_visible_to_ps = False  # its results leave through a DMA
-
-    def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
-        super().__init__(fabric, spec)
-        self._instance = kernel_library().pp_store()
-        self._last = np.empty(pp_store.MAX_N, dtype=np.uint8)
-
-    def on_reset(self) -> None:
-        super().on_reset()
-        if getattr(self, "_instance", None) is not None:
-            self._instance = kernel_library().pp_store()
-
-    def stream_inputs(self, args: dict[str, int]) -> dict[str, int]:
-        return {pp_store.AXIS_INPUT: min(args["n"], pp_store.MAX_N)} if args["n"] else {}
 
     def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:
         a = call.args
@@ -213,17 +211,6 @@ class PpStoreModel(HlsKernelModel):
             t_first, t_last = first + tail, consumer.t + tail
         return {pp_store.AXIS_OUTPUT: OutputPlan(4 * n, t_first, t_last)}
 
-    def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
-        if not outputs:
-            return []
-        a = call.args
-        n = min(a["n"], pp_store.MAX_N)
-        words, out = inputs[pp_store.AXIS_INPUT], outputs[pp_store.AXIS_OUTPUT]
-        keep += [self._instance, self._last]
-        return [task("pp_store", self._instance._state, words.ctypes.data, words.nbytes // 4, out.ctypes.data,
-                     self._last.ctypes.data, n, a["num"], a["n"], a["pingpong"])]
-
-
 class CnnClassifierModel(HlsKernelModel):
     """The int8 digit classifier: a batch of images in, ten scores per image out."""
 
@@ -241,14 +228,23 @@ class CnnClassifierModel(HlsKernelModel):
         batch = min(call.args["batch"], cnn_classifier.MAX_BATCH)
         cycle = 1 / self.fabric.clock_hz
         s = call.start
-        arrived = call.inputs[cnn_classifier.AXIS_INPUT].t if batch else s
-        # Images are classified one after another; each needs its own pixels first.
-        end = max(s + cnn_classifier.cycles(batch) * cycle, arrived + cnn_classifier.image_cycles() * cycle)
+        end = s + cnn_classifier.START_OVERHEAD * cycle
+        if not batch:
+            call.stages.append(Stage("CNN", s, end))
+            return {}
+        # Images are classified one after another, each from its own pixels: image i starts when
+        # image i-1 is done, and its last stage cannot begin before its last beat has arrived.
+        consumer = call.inputs[cnn_classifier.AXIS_INPUT]
+        per_image = cnn_classifier.image_cycles() * cycle
+        after_read = (cnn_classifier.image_cycles() - cnn_classifier.stage_cycles()["read"]) * cycle
+        first_done = None
+        for i in range(batch):
+            last_beat = consumer.beat_offered_at((i + 1) * cnn_classifier.BEATS_PER_IMAGE - 1)
+            end = max(end + per_image, last_beat + after_read)
+            first_done = first_done or end
         call.stages.append(Stage("CNN", s, end))
         scores = batch * cnn_classifier.SCORES_PER_IMAGE
-        if not scores:
-            return {}
-        return {cnn_classifier.AXIS_OUTPUT: OutputPlan(4 * scores, end - (scores - 1) * cycle, end)}
+        return {cnn_classifier.AXIS_OUTPUT: OutputPlan(4 * scores, first_done, end)}
 
     def kernel_ops(self, call, inputs, outputs, keep) -> list[tuple]:
         if not outputs:
