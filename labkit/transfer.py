@@ -30,6 +30,8 @@ profile (see :mod:`labkit.timing` and :mod:`labkit.estimate`).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator
@@ -45,13 +47,14 @@ from .sim.device import SimDevice
 from .timing import format_seconds, this_machine
 
 __all__ = ["METHODS", "TransferError", "Phase", "TransferResult", "Transfer", "run", "make_input",
-           "DEFAULT_CHUNK_WORDS", "DEFAULT_OP"]
+           "DEFAULT_CHUNK_WORDS", "DEFAULT_OP", "default_chunks_per_store"]
 
 DEFAULT_CHUNK_WORDS = pp_load_compute.MAX_N  #: words per pp_load_compute call (its BRAM buffer)
 DEFAULT_OP = 1  #: what pp_load_compute adds to every word
-#: compute outputs one store call gathers (the seed: 10, where the store was the slow part); one
-#: store call per load keeps the store's work off the load's critical path here
-DEFAULT_CHUNKS_PER_STORE = 1
+#: most compute outputs one store call gathers by default: the seed's 10 (fewer if pp_store's
+#: buffer holds fewer); each store call costs the PS a DMA transfer and two waits, so gathering
+#: several outputs per call takes that cost off most loads
+MAX_CHUNKS_PER_STORE = 10
 WAIT_TIMEOUT_S = 30.0
 
 CTRL, AP_START, AP_DONE = 0x00, 0x1, 0x2
@@ -283,6 +286,22 @@ def _host_numpy_call_s() -> float:
             best = min(best, (time.perf_counter() - start) / 200)
         _HOST_CALL.append(best)
     return _HOST_CALL[0]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a run is timed, as :mod:`timeit` does.
+
+    A full collection walks every object of the process (tens of milliseconds with pynq,
+    OpenCV and the widgets loaded) and would land in whichever phase happened to be running.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _wait_done(ip_mmio: MMIO, what: str, timeout: float = WAIT_TIMEOUT_S) -> None:
@@ -517,6 +536,7 @@ class _PingPongKernels(_Method):
     ips = ("dma_pp", "pp_load_compute", "pp_store")
     PL_RESOURCES = ["dma_pp.mm2s", "dma_pp.s2mm", "pp_load_compute.read", "pp_load_compute.compute",
                     "pp_store.read", "pp_store.write", "pp_load_compute.stall", "pp_store.stall"]
+    _results: np.ndarray | None = None  # where _read_back copies the results (allocated on first use)
 
     def check(self, data: np.ndarray) -> np.ndarray:
         words = _as_array(data, self.name)
@@ -543,6 +563,18 @@ class _PingPongKernels(_Method):
         dma = self.overlay.dma_pp
         limit = dma.buffer_max_size
         return dma, limit
+
+    def _read_back(self, rec: _Recorder, results: np.ndarray) -> np.ndarray:
+        """Copy the results out of the DMA buffer into an array allocated once per transfer.
+
+        A new array every run would make the timing depend on the operating system mapping
+        fresh pages (milliseconds for a few MiB on a busy machine), not on the copy.
+        """
+        if self._results is None:
+            self._results = np.empty(results.shape, np.uint32)
+        with rec.ps("read back", copy_bytes=results.nbytes):
+            np.copyto(self._results, results)
+        return self._results
 
     def _configure(self, lc: MMIO, st: MMIO, n: int, pingpong: int) -> None:
         lc.write(pp_load_compute.N_OFFSET, n)
@@ -584,8 +616,7 @@ class Dma(_PingPongKernels):
                 _wait_done(lc, "pp_load_compute")
                 dma.recvchannel.wait()
                 _wait_done(st, "pp_store")
-        with rec.ps("read back", copy_bytes=self.data.nbytes):
-            return np.array(self.outbuf)
+        return self._read_back(rec, self.outbuf)
 
     def close(self) -> None:
         self.inbuf.freebuffer()
@@ -596,9 +627,9 @@ class DmaPingPong(_PingPongKernels):
     """The double-buffer seed's schedule, as its PS code runs it.
 
     The store (SB) is launched first; it gathers ``k`` compute outputs per call (the seed: 10;
-    here as many as pp_store's buffer holds).  Then ``k`` times: start load+compute (LB + COM)
-    and wait for it, while one DMA transfer feeds every load.  Both kernels work on two
-    buffers, so each is one call behind: the compute of call ``j`` sends the chunk loaded by
+    option ``chunks_per_store``, by default :func:`default_chunks_per_store`).  Then ``k`` times:
+    start load+compute (LB + COM) and wait for it, while one DMA transfer feeds every load.  Both
+    kernels work on two buffers, so each is one call behind: the compute of call ``j`` sends the chunk loaded by
     call ``j-1``, and store call ``b`` sends what store call ``b-1`` gathered.  Extra calls at
     the end, fed with zeros, push the last results out.
     """
@@ -617,16 +648,18 @@ class DmaPingPong(_PingPongKernels):
     def __init__(self, overlay, data, options) -> None:
         super().__init__(overlay, data, options)
         n = self.chunk
-        per_store = int(options.get("chunks_per_store", DEFAULT_CHUNKS_PER_STORE))
+        chunks = self.data.size // n
+        align = overlay.dma_pp.recvchannel._align
+        per_store = options.get("chunks_per_store")
+        per_store = default_chunks_per_store(n, chunks, align) if per_store is None else int(per_store)
         if not 1 <= per_store * n <= pp_store.MAX_N:
             raise TransferError(f"chunks_per_store x chunk_words must fit pp_store's buffer of {pp_store.MAX_N} "
                                 f"words, got {per_store} x {n}")
-        if (per_store * n * WORD) % overlay.dma_pp.recvchannel._align:
+        if (per_store * n * WORD) % align:
             raise TransferError(f"each store call's output ({per_store} x {n} words) must be a multiple of "
-                                f"{overlay.dma_pp.recvchannel._align} bytes: the DMA's 64-bit memory port has no "
+                                f"{align} bytes: the DMA's 64-bit memory port has no "
                                 "realignment engine, so every transfer must start on an aligned address")
         self.per_store = per_store  #: k: compute outputs gathered per store call (the seed: 10)
-        chunks = self.data.size // n
         self.blocks = -(-(chunks + 1) // self.per_store)  # one compute output of lag, rounded up to blocks
         self.loads = (self.blocks + 1) * self.per_store  # plus one store call of lag
         self.inbuf = allocate((self.loads, n), np.uint32, target=overlay.device)
@@ -667,12 +700,26 @@ class DmaPingPong(_PingPongKernels):
                 _wait_done(st, "pp_store")
         with rec.wait("wait", self.PL_RESOURCES):
             dma.sendchannel.wait()
-        with rec.ps("read back", copy_bytes=self.data.nbytes):
-            return np.array(self.outbuf).reshape(-1)[n: n + self.data.size]
+        return self._read_back(rec, self.outbuf.reshape(-1)[n: n + self.data.size])
 
     def close(self) -> None:
         self.inbuf.freebuffer()
         self.outbuf.freebuffer()
+
+
+def default_chunks_per_store(chunk_words: int, chunks: int, align: int) -> int:
+    """How many compute outputs ``dma_pingpong`` gathers per store call unless told.
+
+    As many as pp_store's buffer holds, at most :data:`MAX_CHUNKS_PER_STORE` (the seed's 10),
+    and such that every store transfer stays ``align``-byte aligned.  The last store call's
+    ``k`` loads carry no data (they only push the results out), so ``k`` also stays at most a
+    sixteenth of the chunks: short transfers use one output per store call.
+    """
+    most = max(1, min(MAX_CHUNKS_PER_STORE, pp_store.MAX_N // chunk_words, chunks // 16))
+    for k in range(most, 0, -1):
+        if (k * chunk_words * WORD) % align == 0:
+            return k
+    return most  # no k aligns (an odd chunk_words on a 64-bit port): the caller's check explains
 
 
 METHODS: dict[str, type[_Method]] = {cls.name: cls for cls in (PerWord, ArraySlice, Packed16, Dma, DmaPingPong,
@@ -705,7 +752,9 @@ class Transfer:
 
     def run(self, verify: bool = True) -> TransferResult:
         rec = _Recorder(self.overlay)
-        output = self.method.run(rec)
+        with _collector_paused():
+            output = self.method.run(rec)
+        output = np.array(output)  # this run's own copy: methods may reuse their result arrays
         phases, intervals = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
         device = self.overlay.device
@@ -734,8 +783,9 @@ def run(method: str, overlay: pynq.Overlay, data: np.ndarray, *, verify: bool = 
         **options: Any) -> TransferResult:
     """Send ``data`` to the PL with ``method``, get the results back, time and check everything.
 
-    Options: ``chunk_words`` and ``op`` for the DMA methods; ``sync`` and ``cacheable`` for
-    ``dram_master`` (``sync=False`` shows what a forgotten cache flush does).
+    Options: ``chunk_words`` and ``op`` for the DMA methods; ``chunks_per_store`` for
+    ``dma_pingpong``; ``sync`` and ``cacheable`` for ``dram_master`` (``sync=False`` shows what a
+    forgotten cache flush does).
     """
     with Transfer(method, overlay, data, **options) as transfer:
         return transfer.run(verify=verify)

@@ -79,6 +79,21 @@ def test_pingpong_overlaps_and_dma_does_not(board):
     assert double.modelled < 0.65 * single.modelled
 
 
+def test_store_calls_gather_several_outputs_only_for_long_transfers():
+    k = transfer.default_chunks_per_store
+    assert k(16384, 64, 8) == 2  # pp_store's buffer holds two full chunks
+    assert k(16384, 8, 8) == 1  # short: the last store call's loads would be mostly lag
+    assert k(1024, 1000, 8) == 10  # the seed's 10, though the buffer would hold 32
+    assert k(3, 9 * 16, 8) == 8  # 9 x 3 words is not a whole number of 8-byte beats
+
+
+def test_several_outputs_per_store_call_come_back_in_order(board):
+    data = transfer.make_input("dma", 40 * 1024 * 4)
+    for per_store in (1, 3, 4):
+        result = transfer.run("dma_pingpong", board, data, chunk_words=1024, chunks_per_store=per_store)
+        assert result.verified, per_store
+
+
 def test_bad_inputs_are_refused_with_a_reason(board):
     with pytest.raises(TransferError, match="2-D array"):
         transfer.run("array_slice", board, np.zeros(100, dtype=np.uint32))

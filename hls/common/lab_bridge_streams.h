@@ -43,4 +43,22 @@ long lab_drain_stream(hls::stream<Beat> &stream, Word *words, uint8_t *last, siz
   }));
 }
 
+// The simulation's side of a kernel's two AXI-Stream ports, kept in the
+// bridge's per-instance state so that every run reuses their storage: fresh
+// 128 KiB buffers on every call cost a page fault every 4 KiB, which doubled
+// the time a 16384-word call took.
+template <typename InBeat, typename OutBeat>
+struct LabStreamPorts {
+  hls::stream<InBeat> in{"in_stream"};
+  hls::stream<OutBeat> out{"out_stream"};
+
+  // Start a run: both streams empty (a run that ended in an error may have
+  // left beats), room for `out_beats` output beats.
+  void begin(size_t out_beats) {
+    in.clear();
+    out.clear();
+    out.reserve(out_beats);
+  }
+};
+
 #endif  // LAB_BRIDGE_STREAMS_H

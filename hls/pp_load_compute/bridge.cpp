@@ -15,6 +15,7 @@ namespace {
 struct PpLoadComputeState {
   uint32_t ifm_0[PP_LC_MAX_N];
   uint32_t ifm_1[PP_LC_MAX_N];
+  LabStreamPorts<axis32_t, axis32_t> ports;
 };
 
 }  // namespace
@@ -54,8 +55,9 @@ long lab_pp_load_compute(void *state, const uint32_t *in, size_t in_len,
 
   PpLoadComputeState *st = static_cast<PpLoadComputeState *>(state);
   try {
-    hls::stream<axis32_t> in_stream("in_stream");
-    hls::stream<axis32_t> out_stream("out_stream");
+    hls::stream<axis32_t> &in_stream = st->ports.in;
+    hls::stream<axis32_t> &out_stream = st->ports.out;
+    st->ports.begin(n);
     lab_fill_stream(in_stream, in, in_len, AXIS32_ALL_BYTES);
     pp_load_compute_body(in_stream, out_stream, st->ifm_0, st->ifm_1, num, op,
                          n, pingpong);

@@ -14,6 +14,7 @@ namespace {
 struct PpStoreState {
   uint32_t ofm_0[PP_ST_MAX_N];
   uint32_t ofm_1[PP_ST_MAX_N];
+  LabStreamPorts<axis32_t, axis32_t> ports;
 };
 
 }  // namespace
@@ -48,8 +49,9 @@ long lab_pp_store(void *state, const uint32_t *in, size_t in_len,
 
   PpStoreState *st = static_cast<PpStoreState *>(state);
   try {
-    hls::stream<axis32_t> in_stream("in_stream");
-    hls::stream<axis32_t> out_stream("out_stream");
+    hls::stream<axis32_t> &in_stream = st->ports.in;
+    hls::stream<axis32_t> &out_stream = st->ports.out;
+    st->ports.begin(n);
     lab_fill_stream(in_stream, in, in_len, AXIS32_ALL_BYTES);
     pp_store_body(in_stream, out_stream, st->ofm_0, st->ofm_1, num, n,
                   pingpong);

@@ -12,6 +12,11 @@
  * queued jobs itself (GIL released) if the worker has not started them, or waits for the
  * worker.  Jobs still run strictly one at a time, in order.
  *
+ * Both sides spin briefly before they sleep (SPIN_NS): the PS queues the jobs of one transfer
+ * microseconds apart, and waking a sleeping thread costs tens of microseconds on a virtual
+ * machine -- as long as a 100 MHz PL takes to move a few thousand words, so the simulation
+ * would fall behind the board it models.
+ *
  * Operations:
  *   (0, dst, src, nbytes)       memcpy
  *   (1, fn, (a0, a1, ...))      long fn(const uint64_t *args): a kernel bridge's task entry;
@@ -31,6 +36,15 @@
 #define OP_CALL 1
 #define MAX_CALL_ARGS 16
 #define RESULT_RING 65536 /* results of the last this-many jobs stay readable */
+#define SPIN_NS 300000LL  /* how long a thread polls for new work (or a job's end) before it sleeps */
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
 
 typedef long (*task_fn)(const uint64_t *args);
 
@@ -61,9 +75,16 @@ typedef struct {
     Job *head, *tail;
     long long next_id;   /* id the next submitted job gets */
     long long done_upto; /* every job with id <= this has finished; read without the lock (atomic) */
+    long queued;         /* jobs in the list, not yet taken; written under the lock, read without it */
     long results[RESULT_RING];
-    double wake_delay_s;
 } QueueObject;
+
+static long long monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static void run_job(Job *job, long *result)
 {
@@ -93,6 +114,7 @@ static Job *take_job(QueueObject *q)
     q->head = job->next;
     if (q->head == NULL)
         q->tail = NULL;
+    __atomic_store_n(&q->queued, q->queued - 1, __ATOMIC_RELEASE);
     q->running = 1;
     return job;
 }
@@ -119,17 +141,35 @@ static void add_seconds(struct timespec *ts, double seconds)
     ts->tv_nsec = ns % 1000000000LL;
 }
 
+/* Poll, without the lock, until a job is queued or SPIN_NS passed.  Caller holds the lock on entry
+ * and exit. */
+static void spin_for_work(QueueObject *q)
+{
+    pthread_mutex_unlock(&q->lock);
+    long long until = monotonic_ns() + SPIN_NS;
+    while (__atomic_load_n(&q->queued, __ATOMIC_ACQUIRE) == 0 && !__atomic_load_n(&q->closing, __ATOMIC_ACQUIRE) &&
+           monotonic_ns() < until)
+        CPU_RELAX();
+    pthread_mutex_lock(&q->lock);
+}
+
 static void *worker_main(void *arg)
 {
     QueueObject *q = (QueueObject *)arg;
     pthread_mutex_lock(&q->lock);
+    int spun = 0;
     while (!q->closing) {
         Job *job = take_job(q);
-        if (job == NULL) {
+        if (job != NULL) {
+            run_taken(q, job);
+            spun = 0;
+        } else if (!spun && q->head == NULL) {
+            spin_for_work(q); /* the next job usually comes within microseconds */
+            spun = 1;
+        } else {
             pthread_cond_wait(&q->changed, &q->lock);
-            continue;
+            spun = 0;
         }
-        run_taken(q, job);
     }
     pthread_mutex_unlock(&q->lock);
     return NULL;
@@ -221,6 +261,7 @@ static PyObject *queue_submit(QueueObject *q, PyObject *ops)
     else
         q->head = job;
     q->tail = job;
+    __atomic_store_n(&q->queued, q->queued + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&q->changed);
     long long id = job->id;
     pthread_mutex_unlock(&q->lock);
@@ -241,10 +282,21 @@ static PyObject *queue_run_until(QueueObject *q, PyObject *args)
     clock_gettime(CLOCK_REALTIME, &deadline);
     add_seconds(&deadline, timeout);
     pthread_mutex_lock(&q->lock);
+    int spun = 0;
     while (q->done_upto < id && !q->closing) {
         Job *job = take_job(q);
         if (job != NULL) {
             run_taken(q, job); /* help: run it here rather than wait for the worker */
+            continue;
+        }
+        if (!spun) {
+            /* The worker runs the job we need: poll for its end rather than sleep through it. */
+            pthread_mutex_unlock(&q->lock);
+            long long until = monotonic_ns() + SPIN_NS;
+            while (__atomic_load_n(&q->done_upto, __ATOMIC_ACQUIRE) < id && monotonic_ns() < until)
+                CPU_RELAX();
+            pthread_mutex_lock(&q->lock);
+            spun = 1;
             continue;
         }
         if (pthread_cond_timedwait(&q->changed, &q->lock, &deadline) != 0)
@@ -286,7 +338,7 @@ static void stop_thread(QueueObject *q)
     if (!q->thread_started)
         return;
     pthread_mutex_lock(&q->lock);
-    q->closing = 1;
+    __atomic_store_n(&q->closing, 1, __ATOMIC_RELEASE); /* the worker may be spinning on it */
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->lock);
     Py_BEGIN_ALLOW_THREADS
@@ -318,6 +370,7 @@ static int queue_init(QueueObject *q, PyObject *args, PyObject *kwds)
     pthread_cond_init(&q->changed, NULL);
     q->next_id = 1;
     q->done_upto = 0;
+    q->queued = 0;
     if (pthread_create(&q->thread, NULL, worker_main, q) != 0) {
         PyErr_SetString(PyExc_RuntimeError, "could not start the PL worker thread");
         return -1;
