@@ -251,8 +251,16 @@ class SweepFollower:
     def add(self, record: Any) -> None:  # pragma: no cover -- implemented by the widget
         raise NotImplementedError
 
-    def flush(self) -> None:  # pragma: no cover -- implemented by the widget
-        raise NotImplementedError
+    def flush(self) -> None:
+        """Draw now what is pending (e.g. at the end of a sweep)."""
+        self._throttle.flush()
+
+    def close(self) -> None:
+        """Stop drawing, stop following the sweep, close the widget."""
+        self._throttle.cancel()
+        if self.sweep is not None:
+            self.sweep.unsubscribe(self.add)
+        super().close()  # the widget class after this mixin (ipywidgets)
 
     def follow(self, sweep: Any) -> Any:
         """Show every record of ``sweep`` (those it already has, and each new one).

@@ -135,16 +135,6 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
                 points.clear()
         self._throttle()
 
-    def flush(self) -> None:
-        """Draw now what is pending."""
-        self._throttle.flush()
-
-    def close(self) -> None:
-        self._throttle.cancel()
-        if self.sweep is not None:
-            self.sweep.unsubscribe(self.add)
-        super().close()
-
     # -- drawing -------------------------------------------------------------------------------------------
     def _render(self) -> None:
         with self._lock:

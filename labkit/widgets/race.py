@@ -165,16 +165,6 @@ class TransferRace(SweepFollower, widgets.VBox):
             self._sizes.clear()
         self._throttle()
 
-    def flush(self) -> None:
-        """Draw now what is pending (e.g. at the end of a sweep)."""
-        self._throttle.flush()
-
-    def close(self) -> None:
-        self._throttle.cancel()
-        if self.sweep is not None:
-            self.sweep.unsubscribe(self.add)
-        super().close()
-
     # -- drawing -------------------------------------------------------------------------------------------
     def _render(self) -> None:
         with self._lock:
