@@ -49,12 +49,6 @@ long lab_cnn_classifier(const uint64_t *in, size_t in_len, uint32_t *out,
 
 // Uniform entry for the simulated PL's job queue (labkit/sim/_plqueue.c): the
 // arguments of lab_cnn_classifier, in order, as 64-bit values.
-long lab_task_cnn_classifier(const uint64_t *a) {
-  return lab_cnn_classifier(reinterpret_cast<const uint64_t *>(static_cast<uintptr_t>(a[0])),
-                            static_cast<size_t>(a[1]),
-                            reinterpret_cast<uint32_t *>(static_cast<uintptr_t>(a[2])),
-                            reinterpret_cast<uint8_t *>(static_cast<uintptr_t>(a[3])),
-                            static_cast<size_t>(a[4]), static_cast<uint32_t>(a[5]));
-}
+long lab_task_cnn_classifier(const uint64_t *a) { return lab_task_call(lab_cnn_classifier, a); }
 
 }  // extern "C"

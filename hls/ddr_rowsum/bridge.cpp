@@ -66,9 +66,6 @@ int lab_ddr_rowsum(uint32_t *ddr, uint64_t ddr_phys_base, uint64_t ddr_bytes,
 
 // Uniform entry for the simulated PL's job queue (labkit/sim/_plqueue.c): the
 // arguments of lab_ddr_rowsum, in order, as 64-bit values.
-long lab_task_ddr_rowsum(const uint64_t *a) {
-  return lab_ddr_rowsum(reinterpret_cast<uint32_t *>(static_cast<uintptr_t>(a[0])), a[1], a[2], a[3],
-                        a[4], static_cast<uint32_t>(a[5]), static_cast<uint32_t>(a[6]));
-}
+long lab_task_ddr_rowsum(const uint64_t *a) { return lab_task_call(lab_ddr_rowsum, a); }
 
 }  // extern "C"

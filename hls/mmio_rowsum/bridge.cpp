@@ -32,11 +32,6 @@ int lab_mmio_rowsum(const uint32_t *image, uint32_t *rowsum, uint32_t rows,
 
 // Uniform entry for the simulated PL's job queue (labkit/sim/_plqueue.c): the
 // arguments of lab_mmio_rowsum, in order, as 64-bit values.
-long lab_task_mmio_rowsum(const uint64_t *a) {
-  return lab_mmio_rowsum(reinterpret_cast<const uint32_t *>(static_cast<uintptr_t>(a[0])),
-                         reinterpret_cast<uint32_t *>(static_cast<uintptr_t>(a[1])),
-                         static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]),
-                         static_cast<uint32_t>(a[4]));
-}
+long lab_task_mmio_rowsum(const uint64_t *a) { return lab_task_call(lab_mmio_rowsum, a); }
 
 }  // extern "C"

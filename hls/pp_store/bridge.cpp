@@ -65,14 +65,6 @@ long lab_pp_store(void *state, const uint32_t *in, size_t in_len,
 
 // Uniform entry for the simulated PL's job queue (labkit/sim/_plqueue.c): the
 // arguments of lab_pp_store, in order, as 64-bit values.
-long lab_task_pp_store(const uint64_t *a) {
-  return lab_pp_store(reinterpret_cast<void *>(static_cast<uintptr_t>(a[0])),
-                      reinterpret_cast<const uint32_t *>(static_cast<uintptr_t>(a[1])),
-                      static_cast<size_t>(a[2]),
-                      reinterpret_cast<uint32_t *>(static_cast<uintptr_t>(a[3])),
-                      reinterpret_cast<uint8_t *>(static_cast<uintptr_t>(a[4])),
-                      static_cast<size_t>(a[5]), static_cast<uint32_t>(a[6]),
-                      static_cast<uint32_t>(a[7]), static_cast<uint32_t>(a[8]));
-}
+long lab_task_pp_store(const uint64_t *a) { return lab_task_call(lab_pp_store, a); }
 
 }  // extern "C"
