@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from .board import board_label, profile_of
 from .errors import LabkitError
 from .timing import format_seconds
 
@@ -230,7 +231,7 @@ class BenchRecord:
         text = (f"{self.method} @ {format_size(self.size)}: median {format_seconds(self.median_s)} measured "
                 f"(min-max {format_seconds(self.min_s)}-{format_seconds(self.max_s)}, {self.repeats} repeats)")
         if self.estimated_s is not None:
-            text += f", {format_seconds(self.estimated_s)} estimated on {self.board.split(' (')[0]}"
+            text += f", {format_seconds(self.estimated_s)} estimated on {profile_of(self.board)}"
         return text if self.verified else text + " -- NOT VERIFIED"
 
     # -- building ---------------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ class BenchRecord:
     def to_dict(self) -> dict[str, Any]:
         """Everything, JSON-ready (``phases`` as nested dicts); :meth:`from_dict` reverses it."""
         data = asdict(self)
-        for key in ("median_s", "min_s", "max_s", "q1_s", "q3_s"):
+        for key in _STAT_FIELDS:
             if isinstance(data[key], float) and math.isnan(data[key]):
                 data[key] = None
         return data
@@ -288,12 +289,16 @@ class BenchRecord:
         if unknown:
             raise BenchError(f"not a labkit bench record: unknown fields {sorted(unknown)}")
         values = dict(data)
-        for key in ("median_s", "min_s", "max_s", "q1_s", "q3_s"):
+        for key in _STAT_FIELDS:
             if values.get(key) is None:
                 values[key] = math.nan
         values["phases"] = {name: PhaseStats(**p) for name, p in (values.get("phases") or {}).items()}
         values["samples_s"] = [float(v) for v in values.get("samples_s") or []]
         return cls(**values)
+
+
+#: the statistics of a record: NaN while it has no samples (None in JSON, which has no NaN)
+_STAT_FIELDS = ("median_s", "min_s", "max_s", "q1_s", "q3_s")
 
 
 def _now() -> str:
@@ -374,15 +379,6 @@ def _timing() -> Iterator[None]:
     finally:
         with _timing_lock:
             _timing_now -= 1
-
-
-def _board_of(overlay: Any) -> tuple[str, bool, str | None]:
-    from .sim.device import SimDevice
-
-    device = getattr(overlay, "device", None)
-    if isinstance(device, SimDevice):
-        return f"{device.profile.name} (simulated, {device.fabric.pace} pace)", True, device.fabric.pace
-    return getattr(device, "name", "board"), False, None
 
 
 def measure(method: str, overlay: Any, nbytes: int | str | None = None, *, data: Any = None, repeats: int = 5,
@@ -675,7 +671,7 @@ class Sweep:
                                   RuntimeWarning, stacklevel=2)
 
     def _cells(self) -> Iterator[BenchRecord]:
-        board, simulated, pace = _board_of(self.overlay)
+        board, simulated, pace = board_label(getattr(self.overlay, "device", None))
         from .timing import this_machine
 
         for method, size in self.cells:
@@ -932,21 +928,18 @@ def _table(groups: Sequence[tuple[str, Sequence[str]]], rows: Sequence[Sequence[
     """A plain table with a group title over each run of columns ("measured", "estimated" ...)."""
     headers = [h for _, names in groups for h in names]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    col = 0
-    for title, names in groups:  # widen a group's last column until its title fits
+    titles, col = [], 0
+    for title, names in groups:
         span = sum(widths[col: col + len(names)]) + 3 * (len(names) - 1)
-        widths[col + len(names) - 1] += max(0, len(title) - span)
+        extra = max(0, len(title) - span)  # widen the group's last column until its title fits
+        widths[col + len(names) - 1] += extra
+        titles.append(title.center(span + extra) if title else " " * span)
         col += len(names)
 
     def fmt(row: Sequence[str]) -> str:
         return " | ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
                           for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
-    titles, col = [], 0
-    for title, names in groups:
-        span = sum(widths[col: col + len(names)]) + 3 * (len(names) - 1)
-        titles.append(title.center(span) if title else " " * span)
-        col += len(names)
     return [" | ".join(titles).rstrip(), fmt(headers), "-+-".join("-" * w for w in widths)] + [fmt(r) for r in rows]
 
 
@@ -978,7 +971,7 @@ def comparison_table(records: Iterable[BenchRecord]) -> str:
     out: list[str] = []
     for (machine, board), group in groups.items():
         simulated = any(r.simulated for r in group)
-        profile = board.split(" (")[0] or "board"
+        profile = profile_of(board) or "board"
         repeats = sorted({(r.repeats, r.warmup) for r in group if r.ok})
         runs = ", ".join(f"{n} repeats after {w} warm-up" for n, w in repeats) or "no successful cells"
         out.append(f"board: {board or 'unknown'}")
@@ -994,13 +987,13 @@ def comparison_table(records: Iterable[BenchRecord]) -> str:
             ok = [r for r in cell if r.ok]
             best = min((r.median_s for r in ok), default=0.0)
             best_est = min((r.estimated_s for r in ok if r.estimated_s), default=0.0)
-            groups: list[tuple[str, Sequence[str]]] = [
+            columns: list[tuple[str, Sequence[str]]] = [
                 ("", ["method", "bytes in"]),
                 ("measured" if simulated else f"measured on {profile}",
                  ["median", "min - max", "MB/s", "vs fastest", "cold (1st run)"])]
             if simulated:
-                groups += [("modelled", ["PL/bus"]), (f"estimated {profile}", ["time", "MB/s", "vs fastest"])]
-            headers = [h for _, names in groups for h in names]
+                columns += [("modelled", ["PL/bus"]), (f"estimated {profile}", ["time", "MB/s", "vs fastest"])]
+            headers = [h for _, names in columns for h in names]
             rows = []
             for r in sorted(ok, key=lambda r: r.median_s) + [r for r in cell if not r.ok]:
                 if not r.ok:
@@ -1018,6 +1011,6 @@ def comparison_table(records: Iterable[BenchRecord]) -> str:
                 rows.append(row)
             out.append("")
             out.append(f"size {format_size(size)} (asked for; 'bytes in' is what each method sends)")
-            out += _table(groups, rows, right=set(range(1, len(headers))))
+            out += _table(columns, rows, right=set(range(1, len(headers))))
         out.append("")
     return "\n".join(out).rstrip() + "\n"

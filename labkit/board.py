@@ -25,7 +25,7 @@ from .sim import SimDevice, active_sim_device, use_device
 from .sim.designs import design_file
 from .sim.device import BOARD_ENV, board_choice, real_board_present
 
-__all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "OVERLAY_ENV"]
+__all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "board_label", "profile_of", "OVERLAY_ENV"]
 
 OVERLAY_ENV = "LABKIT_OVERLAY"  #: path of transfer_lab.bit on a board, if not in a standard place
 _PACKAGE_OVERLAYS = Path(__file__).parent / "overlays"
@@ -121,6 +121,22 @@ class BoardInfo:
 
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(str(self))
+
+
+def board_label(device: pynq.Device | None) -> tuple[str, bool, str | None]:
+    """How results name the board they ran on: ``(label, simulated, pace)``.
+
+    ``("PYNQ-Z1 (simulated, board pace)", True, "board")`` on the simulated board, the device's
+    own name (``"board"`` if it has none) with ``(False, None)`` on a real one.
+    """
+    if isinstance(device, SimDevice):
+        return f"{device.profile.name} (simulated, {device.fabric.pace} pace)", True, device.fabric.pace
+    return getattr(device, "name", "board"), False, None
+
+
+def profile_of(label: str) -> str:
+    """The board of a :func:`board_label`, without how it ran: ``"PYNQ-Z1 (simulated, ...)"`` -> ``"PYNQ-Z1"``."""
+    return label.split(" (")[0]
 
 
 def board_info(overlay: pynq.Overlay | None = None) -> BoardInfo:

@@ -41,6 +41,7 @@ import pynq
 from pynq import MMIO, allocate
 
 from . import estimate
+from .board import board_label
 from .errors import LabkitError, LabTimeoutError
 from .kernels import ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
 from .sim.device import SimDevice
@@ -408,7 +409,7 @@ class _RowsumOverMmio(_Method):
         m = self.mmio("mmio_rowsum")
         out = []
         for tile in self.tiles():
-            words = self.write(rec, m, tile)
+            self.write(rec, m, tile)
             rows, cols = tile.shape
             with rec.start():
                 m.write(mmio_rowsum.ROWS_OFFSET, rows)
@@ -418,10 +419,9 @@ class _RowsumOverMmio(_Method):
             with rec.wait("wait", ["mmio_rowsum"]):
                 _wait_done(m, "mmio_rowsum")
             out.append(self.read_back(rec, m, rows))
-            del words
         return np.concatenate(out)
 
-    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> Any:
+    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> None:
         with rec.ps("write"):
             m.array[IMAGE_OFFSET // WORD: IMAGE_OFFSET // WORD + tile.size] = tile.ravel()
 
@@ -434,7 +434,7 @@ class PerWord(_RowsumOverMmio):
     name = "per_word"
     summary = "MMIO.write per pixel in a Python loop (the forum's code)"
 
-    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> Any:
+    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> None:
         image_in = tile.tolist()  # the forum's image: plain Python ints (pynq's write wants int or bytes)
         PL = m
         with rec.ps("write"):
@@ -459,7 +459,7 @@ class Packed16(_RowsumOverMmio):
     summary = "16-bit pixels packed two per word with numpy views, one slice"
     pack16 = 1
 
-    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> Any:
+    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> None:
         with rec.ps("pack"):
             pixels = tile.reshape(-1)
             if pixels.size % 2:  # the kernel only reads rows*cols pixels: the padding is never summed
@@ -467,7 +467,6 @@ class Packed16(_RowsumOverMmio):
             words = pixels.view(np.uint32)  # no bit shifts: little-endian words hold pixel pairs
         with rec.ps("write"):
             m.array[IMAGE_OFFSET // WORD: IMAGE_OFFSET // WORD + words.size] = words
-        return words
 
     @property
     def nbytes_in(self) -> int:
@@ -757,13 +756,10 @@ class Transfer:
         output = np.array(output)  # this run's own copy: methods may reuse their result arrays
         phases, intervals = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
-        device = self.overlay.device
-        simulated = isinstance(device, SimDevice)
-        board = (f"{device.profile.name} (simulated, {device.fabric.pace} pace)" if simulated
-                 else getattr(device, "name", "board"))
+        board, simulated, pace = board_label(self.overlay.device)
         return TransferResult(
             method=self.method.name, kernel=self.method.kernel, board=board, simulated=simulated,
-            pace=device.fabric.pace if simulated else None, machine=this_machine(),
+            pace=pace, machine=this_machine(),
             nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
             phases=phases, verified=verify and mismatches == 0, mismatches=mismatches,
             output=output, intervals=intervals, options=dict(self.method.options),

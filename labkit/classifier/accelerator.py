@@ -41,6 +41,7 @@ import pynq
 from pynq import allocate
 
 from labkit import estimate
+from labkit.board import board_label
 from labkit.errors import LabkitError, LabTimeoutError
 from labkit.kernels import cnn_classifier as kernel
 from labkit.sim.device import SimDevice
@@ -241,9 +242,7 @@ class CnnAccelerator:
         self.ip = getattr(overlay, IP_NAME)
         self.dma = getattr(overlay, DMA_NAME)
         device = overlay.device
-        self.simulated = isinstance(device, SimDevice)
-        self.board = (f"{device.profile.name} (simulated, {device.fabric.pace} pace)" if self.simulated
-                      else getattr(device, "name", "board"))
+        self.board, self.simulated, _ = board_label(device)
         # Allocated once: contiguous memory is scarce (128 MiB of CMA on a PYNQ-Z1) and slow to get.
         self.inbuf = allocate(self.max_batch * kernel.BEATS_PER_IMAGE, np.uint64, target=device)
         self.outbuf = allocate(self.max_batch * kernel.SCORES_PER_IMAGE, np.uint32, target=device)

@@ -327,12 +327,6 @@ static PyObject *queue_result(QueueObject *q, PyObject *arg)
     return PyLong_FromLong(r);
 }
 
-static PyObject *queue_pending(QueueObject *q, PyObject *unused)
-{
-    long long submitted = __atomic_load_n(&q->next_id, __ATOMIC_ACQUIRE) - 1;
-    return PyBool_FromLong(__atomic_load_n(&q->done_upto, __ATOMIC_ACQUIRE) < submitted);
-}
-
 static void stop_thread(QueueObject *q)
 {
     if (!q->thread_started)
@@ -393,7 +387,6 @@ static PyMethodDef queue_methods[] = {
      "run_until(id, timeout) -> bool: run or wait for jobs until job `id` is done."},
     {"done_upto", (PyCFunction)queue_done_upto, METH_NOARGS, "Every job with an id up to this one is done."},
     {"result", (PyCFunction)queue_result, METH_O, "A finished job's result (last call's return), or None."},
-    {"pending", (PyCFunction)queue_pending, METH_NOARGS, "Jobs are queued or running."},
     {"close", (PyCFunction)queue_close, METH_NOARGS, "Stop the worker thread; queued jobs are dropped."},
     {NULL, NULL, 0, NULL},
 };

@@ -91,8 +91,7 @@ class Fabric:
         self.pool = pool
         self.timeline = Timeline()
         self.faults = FaultInjector()
-        # Shared with every register window (see _regwindow.c): [board pace, ns per read, ns per write,
-        # words read, words written].
+        # Shared with every register window (see _regwindow.c and the _CFG_* layout above).
         self._gp_config = np.zeros(_CFG_LEN, dtype=np.float64)
         self._ps_config = np.zeros(_CFG_LEN, dtype=np.float64)  # PS-internal registers cost no GP-port time
         self._pace = check_pace(pace)

@@ -37,7 +37,7 @@ from .worker import memcpy
 if TYPE_CHECKING:
     from .fabric import Fabric
 
-__all__ = ["Chunk", "StreamConsumer", "StreamChannel", "Producer", "pieces", "gather_ops"]
+__all__ = ["Chunk", "StreamConsumer", "StreamChannel", "Producer", "pieces", "copy_ops", "gather_ops"]
 
 
 class Producer(Protocol):
@@ -151,6 +151,17 @@ def pieces(takes: list[Take]) -> list[np.ndarray]:
     return [chunk.data[slice(*chunk.byte_range(k0, k1))] for chunk, k0, k1 in takes]
 
 
+def copy_ops(parts: list[np.ndarray], target: np.ndarray) -> list[tuple]:
+    """Copy operations that lay ``parts`` out one after another in ``target``, up to its end."""
+    ops, offset = [], 0
+    for part in parts:
+        n = min(part.nbytes, target.nbytes - offset)
+        if n > 0:
+            ops.append(memcpy(target[offset:], part, n))
+        offset += part.nbytes
+    return ops
+
+
 def gather_ops(takes: list[Take], keep: list) -> tuple[np.ndarray, list[tuple]]:
     """An array holding the bytes of ``takes`` in order, and the copy operations that fill it.
 
@@ -162,11 +173,7 @@ def gather_ops(takes: list[Take], keep: list) -> tuple[np.ndarray, list[tuple]]:
         return parts[0], []
     joined = np.empty(sum(p.nbytes for p in parts), dtype=np.uint8)
     keep.append(joined)
-    ops, offset = [], 0
-    for part in parts:
-        ops.append(memcpy(joined[offset:], part))
-        offset += part.nbytes
-    return joined, ops
+    return joined, copy_ops(parts, joined)
 
 
 class StreamChannel:

@@ -76,10 +76,6 @@ class PLWorker:
         self._release_done()
         return done
 
-    def pending(self) -> bool:
-        """Jobs are queued or running."""
-        return self.queue.pending()
-
     def shutdown(self) -> None:
         self.queue.close()
         self._keep.clear()

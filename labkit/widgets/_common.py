@@ -22,6 +22,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..board import profile_of
+
 __all__ = [
     "METHOD_COLORS", "STAGE_COLORS", "KIND_COLORS", "measured_label", "modelled_label", "estimated_label",
     "Throttle", "hold", "f32", "RecordView", "view_of", "SweepFollower", "host_copy_mb_s", "Limit", "port_limits",
@@ -218,7 +220,7 @@ class RecordView:
     @property
     def profile(self) -> str:
         """The board's name without '(simulated, ... pace)'."""
-        return self.board.split(" (")[0] if self.board else "board"
+        return profile_of(self.board) or "board"
 
 
 def view_of(item: Any) -> RecordView:

@@ -24,6 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..bench import format_size, modelled_busy_s
+from ..board import profile_of
 from ..timing import format_seconds
 from ._common import KIND_COLORS, f32, hold, html_escape, measured_label, stage_color
 
@@ -221,7 +222,7 @@ class PingPongTimeline(widgets.VBox):
                          f"{format_seconds(single.measured)}, {html_escape(double.method)} "
                          f"{format_seconds(double.measured)}: {single.measured / double.measured:.2f}x")
             if single.estimated and double.estimated:
-                parts.append(f"estimated {html_escape(single.board.split(' (')[0])} (board profile): "
+                parts.append(f"estimated {html_escape(profile_of(single.board))} (board profile): "
                              f"{format_seconds(single.estimated)} vs {format_seconds(double.estimated)}: "
                              f"{single.estimated / double.estimated:.2f}x")
         return "<br>".join(parts)

@@ -31,9 +31,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..streams import Chunk, StreamConsumer, pieces
+from ..streams import Chunk, StreamConsumer, copy_ops, pieces
 from ..timeline import Interval
-from ..worker import memcpy
 from .base import IPModel, IPSpec
 
 if TYPE_CHECKING:
@@ -283,13 +282,8 @@ class _Channel:
             return  # reset while the data was on its way
         nbytes = min(consumer.nbytes, t.length)
         target = self.fabric.pool.view(t.address, t.length)[:nbytes]
-        ops, offset, parts = [], 0, pieces(consumer.takes)
-        for part in parts:  # each beat's bytes where the stream delivered them
-            n = min(part.nbytes, nbytes - offset)
-            if n > 0:
-                ops.append(memcpy(target[offset:], part, n))
-            offset += part.nbytes
-        t.future = self.fabric.submit(ops, keep=(target, *parts))
+        parts = pieces(consumer.takes)  # each beat's bytes where the stream delivered them
+        t.future = self.fabric.submit(copy_ops(parts, target), keep=(target, *parts))
         consumer.release(t.future)
         t.nbytes = nbytes
         self.fabric.count_bytes(self.dma.spec.memory_port or self.dma.name, "write", nbytes)
