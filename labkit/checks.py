@@ -65,10 +65,6 @@ def _close(a: float, b: float, rel: float) -> bool:
     return abs(a - b) <= rel * abs(b)
 
 
-def _seconds(s: float) -> str:
-    return format_seconds(s)
-
-
 # -- 01_mmio_per_word ----------------------------------------------------------------------------------
 
 def check_per_word_prediction(per_word_s: float, shape: Sequence[int], answer_s: float) -> bool:
@@ -87,8 +83,9 @@ def check_per_word_prediction(per_word_s: float, shape: Sequence[int], answer_s:
     words = rows * cols
     right = words * per_word
     if _close(answer, right, 0.05):
-        return _verdict(True, f"{rows} x {cols} = {words:,} writes x {_seconds(per_word)} = {_seconds(right)}. "
-                              "The loop's time grows with the number of words, one bus write each.")
+        return _verdict(True, f"{rows} x {cols} = {words:,} writes x {format_seconds(per_word)} = "
+                              f"{format_seconds(right)}. The loop's time grows with the number of words, one "
+                              "bus write each.")
     if _close(answer, 5600 * per_word, 0.05) and words != 5600:
         return _verdict(False, f"that is the forum's 70 x 80 = 5,600 writes; this image has {rows} x {cols} = "
                                f"{words:,} pixels, one write each.")
@@ -103,8 +100,8 @@ def check_per_word_prediction(per_word_s: float, shape: Sequence[int], answer_s:
         if _close(answer, right * factor, 0.05):
             return _verdict(False, f"the number is right but in {unit}; give the answer in seconds "
                                    f"(divide by {factor:g}).")
-    return _verdict(False, f"{_seconds(answer)} is {answer / right:.2f}x the time {words:,} writes of "
-                           f"{_seconds(per_word)} each would take. Count the writes, then multiply.")
+    return _verdict(False, f"{format_seconds(answer)} is {answer / right:.2f}x the time {words:,} writes of "
+                           f"{format_seconds(per_word)} each would take. Count the writes, then multiply.")
 
 
 # -- 02_mmio_array ---------------------------------------------------------------------------------------
@@ -291,12 +288,13 @@ def check_pingpong_speedup(load_s: float, compute_s: float, answer: float) -> bo
     right = (load + compute) / max(load, compute)
     slow = "load (LB)" if load >= compute else "compute (COM)"
     if _close(answer, right, 0.02):
-        return _verdict(True, f"single buffering: {_seconds(load)} + {_seconds(compute)} per call; double "
-                              f"buffering: max of the two = {_seconds(max(load, compute))}, the {slow} stage. "
+        return _verdict(True, f"single buffering: {format_seconds(load)} + {format_seconds(compute)} per call; double "
+                              f"buffering: max of the two = {format_seconds(max(load, compute))}, the {slow} stage. "
                               f"Speedup {right:.2f}x.")
     if _close(answer, 2.0, 0.02):
         return _verdict(False, "2x needs two stages of equal length; here one is longer and the pipeline "
-                               f"moves at its pace: ({_seconds(load)} + {_seconds(compute)}) / the longer one.")
+                               f"moves at its pace: ({format_seconds(load)} + {format_seconds(compute)}) / the "
+                               "longer one.")
     if answer > 2.0:
         return _verdict(False, "two overlapping stages can at most halve the time: the speedup is at most 2. "
                                "Divide the single-buffer time by the longer stage.")
@@ -309,7 +307,7 @@ def check_pingpong_speedup(load_s: float, compute_s: float, answer: float) -> bo
                                "overlap (load + compute) with the time with overlap (the longer stage).")
     if _close(answer, 1 / right, 0.02):
         return _verdict(False, "upside down: speedup = old time / new time, which is more than 1.")
-    return _verdict(False, f"one call takes load + compute = {_seconds(load + compute)} without overlap; with "
+    return _verdict(False, f"one call takes load + compute = {format_seconds(load + compute)} without overlap; with "
                            "two buffers it takes as long as the longer stage. Divide.")
 
 
@@ -330,13 +328,13 @@ def check_limiting_stage(stage_s: dict, answer: str) -> bool:
     chosen = by_lower[answer.strip().lower()]
     slowest = max(times, key=times.get)
     if times[chosen] == times[slowest]:
-        others = ", ".join(f"{k} {_seconds(v)}" for k, v in times.items() if k != chosen)
-        return _verdict(True, f"{chosen} takes {_seconds(times[chosen])} per call ({others}): with the stages "
+        others = ", ".join(f"{k} {format_seconds(v)}" for k, v in times.items() if k != chosen)
+        return _verdict(True, f"{chosen} takes {format_seconds(times[chosen])} per call ({others}): with the stages "
                               f"overlapped, every call waits for {chosen}. Speed it up (or split it) first.")
     fastest = min(times, key=times.get)
     if chosen == fastest and len(times) > 1:
         return _verdict(False, f"{chosen} is the fastest stage; with overlap the others wait for the slowest.")
-    return _verdict(False, f"{chosen} takes {_seconds(times[chosen])}, but another stage takes longer: the "
+    return _verdict(False, f"{chosen} takes {format_seconds(times[chosen])}, but another stage takes longer: the "
                            "pipeline moves at the pace of its longest stage.")
 
 

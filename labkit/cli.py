@@ -20,21 +20,18 @@ __all__ = ["main", "build_parser"]
 def _info(args: argparse.Namespace) -> int:
     import labkit
 
-    overlay = labkit.open_board(pace=args.pace) if args.pace else labkit.open_board()
-    print(labkit.board_info(overlay))
+    print(labkit.board_info(labkit.open_board(pace=args.pace)))
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
     import labkit
-    from labkit.bench import BenchError, Sweep, format_size, parse_sizes
+    from labkit.bench import BenchError, Sweep, format_size
     from labkit.transfer import METHODS
 
     try:
-        methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else list(METHODS)
-        sizes = parse_sizes(args.sizes)
-        overlay = labkit.open_board(pace=args.pace) if args.pace else labkit.open_board()
-        sweep = Sweep(methods, sizes, overlay=overlay, repeats=args.repeats, warmup=args.warmup, seed=args.seed,
+        sweep = Sweep(args.methods or list(METHODS), args.sizes, overlay=labkit.open_board(pace=args.pace),
+                      repeats=args.repeats, warmup=args.warmup, seed=args.seed,
                       progress="auto" if args.progress else None)
     except (BenchError, ValueError) as exc:
         print(f"labkit bench: {exc}", file=sys.stderr)

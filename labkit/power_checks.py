@@ -9,16 +9,12 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+from .checks import _verdict
 from .sim.power_model import power_constants
 
 __all__ = ["check_ddr_energy", "check_energy_per_image"]
 
 REL_TOL = 0.02  #: answers within 2% count as right (rounded constants, rounded arithmetic)
-
-
-def _verdict(ok: bool, message: str) -> bool:
-    print(("Correct: " if ok else "Not yet: ") + message)
-    return ok
 
 
 def _close(a: float, b: float) -> bool:

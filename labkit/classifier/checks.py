@@ -11,15 +11,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..checks import _verdict
 from .pipeline import FrameResult, throughput_and_latency
 from .preprocess import Preprocessed
 
 __all__ = ["check_throughput_latency", "check_batch_wait"]
-
-
-def _verdict(ok: bool, message: str) -> bool:
-    print(("Correct: " if ok else "Not yet: ") + message)
-    return ok
 
 
 def _close(a: float, b: float, rel: float = 1e-6) -> bool:

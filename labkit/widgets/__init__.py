@@ -14,7 +14,6 @@ public name maps to the submodule that defines it in :data:`_EXPORTS`.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Any
 
 # name -> submodule of labkit.widgets that defines it.  To add a widget: write
@@ -25,22 +24,15 @@ _EXPORTS: dict[str, str] = {
     "BandwidthPlot": "bandwidth",
     "PingPongTimeline": "timeline",
     "SweepProgress": "progress",
-    # ---- reserved for other engineers' widgets: the module may not exist yet ----
-    "ClassifierView": "classifier",  # labkit/widgets/classifier.py: camera -> preprocessing -> class scores
-    "PowerMonitor": "power",  # labkit/widgets/power.py: PMBus rails / the sim's power model
+    "ClassifierView": "classifier",  # camera -> preprocessing -> class scores
+    "PowerMonitor": "power",  # PMBus rails / the sim's power model
 }
-
-
-def _available(module: str) -> bool:
-    return importlib.util.find_spec(f"{__name__}.{module}") is not None
 
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}; widgets: {', '.join(_EXPORTS)}")
-    if not _available(module):
-        raise AttributeError(f"{name} lives in {__name__}.{module}, which is not part of this version of labkit yet")
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value  # next time without __getattr__
     return value
@@ -50,4 +42,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = [name for name, module in _EXPORTS.items() if _available(module)]
+__all__ = list(_EXPORTS)

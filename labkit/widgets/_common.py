@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import threading
 import time
 import warnings
@@ -27,7 +28,7 @@ from ..board import profile_of
 __all__ = [
     "METHOD_COLORS", "STAGE_COLORS", "KIND_COLORS", "measured_label", "modelled_label", "estimated_label",
     "Throttle", "hold", "f32", "RecordView", "view_of", "SweepFollower", "host_copy_mb_s", "Limit", "port_limits",
-    "sim_device_of", "html_escape",
+    "sim_device_of", "html_escape", "decade_ticks",
 ]
 
 #: One colour per transfer method (the same in every chart).
@@ -64,6 +65,12 @@ def modelled_label(what: str) -> str:
 def estimated_label(board: str) -> str:
     """'estimated: <board>' -- what the board would take, from its profile (simulated board only)."""
     return f"estimated: {board} (board profile)"
+
+
+def decade_ticks(lo: float, hi: float) -> list[float]:
+    """Tick values on a log axis: 1e-6, 1e-5 ... the whole decades nearest ``lo`` and ``hi`` and between."""
+    first, last = round(math.log10(lo)), round(math.log10(hi))
+    return [10.0 ** k for k in range(first, last + 1)]
 
 
 def html_escape(text: Any) -> str:

@@ -24,13 +24,12 @@ import numpy as np
 
 from ..bench import format_size
 from ..timing import this_machine
-from ._common import (KIND_COLORS, Limit, RecordView, SweepFollower, Throttle, estimated_label, f32, hold,
-                      html_escape, measured_label, method_color, port_limits, view_of)
+from ._common import (KIND_COLORS, Limit, RecordView, SweepFollower, Throttle, decade_ticks, estimated_label, f32,
+                      hold, html_escape, measured_label, method_color, port_limits, view_of)
 
 __all__ = ["BandwidthPlot"]
 
 MAX_POINTS = 64  #: sizes kept per method (the oldest is dropped): a bounded window
-LIMIT_COLORS = {"measured": KIND_COLORS["measured"], "modelled": KIND_COLORS["modelled"]}
 
 
 def _size_ticks(lo: float, hi: float) -> list[int]:
@@ -86,13 +85,13 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
                                           tooltip=bq.Tooltip(fields=["x", "y"], labels=["bytes", "MB/s estimated"],
                                                              formats=[",.0f", ".3g"]))
         self._limit_lines = [
-            bq.Lines(x=f32([1e3, 1e7]), y=f32([lim.mb_per_s] * 2), scales=scales, colors=[LIMIT_COLORS[lim.kind]],
+            bq.Lines(x=f32([1e3, 1e7]), y=f32([lim.mb_per_s] * 2), scales=scales, colors=[KIND_COLORS[lim.kind]],
                      line_style="dotted", stroke_width=2, labels=[lim.label], display_legend=False)
             for lim in self.limits]
         # The limits' names, written just above their lines at the left edge (inside the plot).
         self._limit_labels = bq.Label(x=f32([1e3] * len(self.limits)), y=f32([lim.mb_per_s for lim in self.limits]),
                                       text=[lim.label for lim in self.limits], scales=scales, default_size=11,
-                                      colors=[LIMIT_COLORS[lim.kind] for lim in self.limits], align="start",
+                                      colors=[KIND_COLORS[lim.kind] for lim in self.limits], align="start",
                                       x_offset=4, y_offset=-8)
         # Log axes: ticks at sizes in KiB/MiB and at decades of MB/s (d3's own log ticks overlap).
         self._x_axis = bq.Axis(scale=self._x, label="bytes per transfer (log scale)",
@@ -156,8 +155,7 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
             self._y.min, self._y.max = float(y_lo), float(y_hi)
             self._x_axis.tick_values = np.array(ticks)
             self._x_axis.tick_labels = {v: format_size(v) for v in ticks}
-            self._y_axis.tick_values = np.array([10.0 ** k for k in range(round(math.log10(y_lo)),
-                                                                         round(math.log10(y_hi)) + 1)])
+            self._y_axis.tick_values = np.array(decade_ticks(y_lo, y_hi))
             self._limit_labels.x = f32([x_lo * 1.05] * len(self.limits))
             for m, vs in snapshot.items():
                 self._measured[m].x = f32([v.nbytes_in for v in vs])

@@ -22,8 +22,8 @@ import numpy as np
 
 from ..bench import format_size, parse_size
 from ..timing import format_seconds
-from ._common import (KIND_COLORS, RecordView, SweepFollower, Throttle, estimated_label, f32, hold, html_escape,
-                      measured_label, view_of)
+from ._common import (KIND_COLORS, RecordView, SweepFollower, Throttle, decade_ticks, estimated_label, f32, hold,
+                      html_escape, measured_label, view_of)
 
 __all__ = ["TransferRace"]
 
@@ -42,12 +42,6 @@ def _decades(values: list[float], default: tuple[float, float]) -> tuple[float, 
     if hi <= max(good) * (1 + 1e-6):
         hi *= 10
     return lo, hi
-
-
-def _decade_ticks(lo: float, hi: float) -> list[float]:
-    """1e-6, 1e-5 ... from lo to hi (both whole decades)."""
-    first, last = round(math.log10(lo)), round(math.log10(hi))
-    return [10.0 ** k for k in range(first, last + 1)]
 
 
 class TransferRace(SweepFollower, widgets.VBox):
@@ -100,9 +94,9 @@ class TransferRace(SweepFollower, widgets.VBox):
         margin = dict(top=40, bottom=45, left=100, right=20)
         # Log axes get one tick per decade (d3 would label every 2, 3, 4 ... and overlap).
         self._time_axis = bq.Axis(scale=self._time_y, orientation="horizontal", label="seconds (SI prefixes)",
-                                  tick_format="~s", tick_values=np.array(_decade_ticks(1e-6, 1.0)))
+                                  tick_format="~s", tick_values=np.array(decade_ticks(1e-6, 1.0)))
         self._rate_axis = bq.Axis(scale=self._rate_y, orientation="horizontal", label="MB/s (10^6 bytes per second)",
-                                  tick_format=",~g", tick_values=np.array(_decade_ticks(0.1, 1000.0)))
+                                  tick_format=",~g", tick_values=np.array(decade_ticks(0.1, 1000.0)))
         self._time_fig = bq.Figure(
             marks=[self._time_bars], title="median time per transfer (log scale)", fig_margin=margin,
             axes=[bq.Axis(scale=rows_t, orientation="vertical", grid_lines="none"), self._time_axis],
@@ -194,28 +188,24 @@ class TransferRace(SweepFollower, widgets.VBox):
         options = [(format_size(s), s) for s in sizes]
         self._rendering = True
         try:
-            self._update(t_lo, t_hi, r_lo, r_hi, t, r, labels, options, size, ok, views, machine, profile, simulated)
+            with hold(self._time_bars, self._rate_bars, self._time_y, self._rate_y, self._time_axis,
+                      self._rate_axis, self._caption, self._footer, self._size_pick):
+                self._time_y.min, self._time_y.max = float(t_lo), float(t_hi)
+                self._rate_y.min, self._rate_y.max = float(r_lo), float(r_hi)
+                self._time_axis.tick_values = np.array(decade_ticks(t_lo, t_hi))
+                self._rate_axis.tick_values = np.array(decade_ticks(r_lo, r_hi))
+                self._time_bars.base, self._rate_bars.base = float(t_lo), float(r_lo)
+                self._time_bars.y, self._rate_bars.y = f32(t), f32(r)
+                self._time_bars.labels = labels
+                self._rate_bars.labels = labels
+                if list(self._size_pick.options) != options:
+                    self._size_pick.options = options
+                if size is not None and self._size_pick.value != size:
+                    self._size_pick.value = size
+                self._caption.value = self._caption_html(size, ok, machine, profile, simulated)
+                self._footer.value = self._footer_html(views, ok)
         finally:
             self._rendering = False
-
-    def _update(self, t_lo, t_hi, r_lo, r_hi, t, r, labels, options, size, ok, views, machine, profile,
-                simulated) -> None:
-        with hold(self._time_bars, self._rate_bars, self._time_y, self._rate_y, self._time_axis, self._rate_axis,
-                  self._caption, self._footer, self._size_pick):
-            self._time_y.min, self._time_y.max = float(t_lo), float(t_hi)
-            self._rate_y.min, self._rate_y.max = float(r_lo), float(r_hi)
-            self._time_axis.tick_values = np.array(_decade_ticks(t_lo, t_hi))
-            self._rate_axis.tick_values = np.array(_decade_ticks(r_lo, r_hi))
-            self._time_bars.base, self._rate_bars.base = float(t_lo), float(r_lo)
-            self._time_bars.y, self._rate_bars.y = f32(t), f32(r)
-            self._time_bars.labels = labels
-            self._rate_bars.labels = labels
-            if list(self._size_pick.options) != options:
-                self._size_pick.options = options
-            if size is not None and self._size_pick.value != size:
-                self._size_pick.value = size
-            self._caption.value = self._caption_html(size, ok, machine, profile, simulated)
-            self._footer.value = self._footer_html(views, ok)
 
     @staticmethod
     def _caption_html(size: int | None, ok: dict[str, RecordView], machine: str, profile: str,
@@ -236,8 +226,8 @@ class TransferRace(SweepFollower, widgets.VBox):
     def _footer_html(views: dict[str, RecordView | None], ok: dict[str, RecordView]) -> str:
         parts = []
         if ok:
-            best = min(ok.values(), key=lambda v: v.median_s)
             ranked = sorted(ok.values(), key=lambda v: v.median_s)
+            best = ranked[0]
             parts.append("measured, vs the fastest (" + html_escape(best.method) + ", "
                          + format_seconds(best.median_s) + "): "
                          + ", ".join(f"{html_escape(v.method)} {v.median_s / best.median_s:.1f}x" for v in ranked[1:]))

@@ -67,6 +67,7 @@ class _Panel:
             axes=[bq.Axis(scale=x_scale, label="microseconds from the first interval of the run"), self.y_axis],
             layout=widgets.Layout(width="100%", height=height))
         self.span_us = 0.0
+        self.busy_s = 0.0  #: modelled PL-only time of the drawn run (0 when it has no modelled intervals)
 
     def widgets_to_hold(self) -> list:
         return [self.y, self.y_axis, self.lines, self.figure]
@@ -126,15 +127,13 @@ class PingPongTimeline(widgets.VBox):
     def from_board(cls, overlay: Any, nbytes: int | str = 256 * 1024, *, seed: int = 0, **options: Any
                    ) -> "PingPongTimeline":
         """Run ``dma`` and ``dma_pingpong`` on the same input (after a warm-up run each) and show both."""
-        from ..bench import parse_size
-        from ..transfer import Transfer, make_input
+        from ..bench import measure, parse_size
+        from ..transfer import make_input
 
         data = make_input("dma_pingpong", parse_size(nbytes), seed=seed)
-        results = []
+        results: list = []  # measure() leaves each method's timed run here
         for method in ("dma", "dma_pingpong"):
-            with Transfer(method, overlay, data, **options) as transfer:
-                transfer.run()
-                results.append(transfer.run())
+            measure(method, overlay, nbytes, data=data, repeats=1, warmup=1, keep=results, **options)
         return cls(*results)
 
     # -- drawing -------------------------------------------------------------------------------------------
@@ -172,7 +171,7 @@ class PingPongTimeline(widgets.VBox):
             segments: dict[str, list[tuple[float, float]]] = {s: [] for s in self.stages}
             for iv in shown:
                 segments[iv.label].append(((iv.start - t0) * 1e6, (iv.end - t0) * 1e6))
-            busy = modelled_busy_s(intervals)
+            panel.busy_s = busy = modelled_busy_s(intervals)
             span = max(iv.end for iv in intervals) - t0
             title = (f"{what} ({result.method}), {format_size(result.nbytes_in)}: modelled PL time, "
                      f"PL busy {format_seconds(busy)} of {format_seconds(span)}")
@@ -180,6 +179,7 @@ class PingPongTimeline(widgets.VBox):
             cut = f" (first {len(shown)} of {len(intervals)} intervals drawn)" if len(shown) < len(intervals) else ""
             return f"{html_escape(result.method)}: {len(intervals)} intervals{cut}"
         # No modelled intervals: a real board (or a method without these stages) -- show measured phases.
+        panel.busy_s = 0.0
         cursor = 0.0
         segments = {}
         for p in result.phases:
@@ -211,8 +211,7 @@ class PingPongTimeline(widgets.VBox):
     def _summary_html(self, single: Any, double: Any, notes: list[str]) -> str:
         parts = list(notes)
         if single is not None and double is not None and single.intervals and double.intervals:
-            b1 = modelled_busy_s(single.intervals, self.stages)
-            b2 = modelled_busy_s(double.intervals, self.stages)
+            b1, b2 = self._single.busy_s, self._double.busy_s
             if b1 > 0 and b2 > 0:
                 parts.append(f"modelled PL-only time (union of the {'/'.join(self.stages)} intervals): "
                              f"{html_escape(single.method)} {format_seconds(b1)}, "
