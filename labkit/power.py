@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
+import numpy as np
 import pynq
 from pynq.pl_server.device import Device
 
@@ -43,7 +44,7 @@ from .sim.profiles import PROFILES
 from .timing import format_seconds
 
 __all__ = ["KINDS", "PowerReading", "EnergyMeasurement", "PowerSource", "NoPowerSensors", "open_power",
-           "TOTAL_RAIL_NAMES", "NO_SENSORS_MESSAGE", "format_watts", "format_joules"]
+           "TOTAL_RAIL_NAMES", "NO_SENSORS_MESSAGE", "format_watts", "format_joules", "integrate_j"]
 
 KINDS = ("measured", "modelled", "estimated")
 #: Names of a board's input rail, the one that shows total board power (first match wins).
@@ -62,6 +63,13 @@ class NoPowerSensors(LabkitError, RuntimeError):
 
 def format_watts(watts: float) -> str:
     return f"{watts * 1e3:.1f} mW" if abs(watts) < 1 else f"{watts:.3f} W"
+
+
+def integrate_j(times: Any, watts: Any) -> float:
+    """Energy in joules of power samples taken at ``times`` (seconds): the trapezoid rule."""
+    t = np.asarray(times, dtype=np.float64)
+    p = np.asarray(watts, dtype=np.float64)
+    return float(np.sum((t[1:] - t[:-1]) * (p[1:] + p[:-1]) / 2))
 
 
 def format_joules(joules: float) -> str:
@@ -261,10 +269,6 @@ class PowerSource:
                             f"power model of a {model.constants.board}, {ps_cores_busy:g} PS cores busy, "
                             f"PL at {pl_clock_hz / 1e6:.0f} MHz and idle")
 
-    def energy_j(self) -> float | None:
-        """Energy at the board's input since the model's meter started (simulated board only, else None)."""
-        return self.meter.energy_j if self.meter is not None else None
-
     # -- energy of a piece of work ------------------------------------------------------------------------
     @contextmanager
     def measure(self, label: str = "", count: int = 1,
@@ -307,7 +311,7 @@ class PowerSource:
                 thread.join()
             samples.append((time.perf_counter(), self.total_w()))
             result.seconds = samples[-1][0] - start
-            result.energy_j = sum((t1 - t0) * (p0 + p1) / 2 for (t0, p0), (t1, p1) in zip(samples, samples[1:]))
+            result.energy_j = integrate_j(*zip(*samples))
             result.source = f"{self.source}, {len(samples)} samples integrated"
         else:
             yield result
@@ -325,18 +329,15 @@ def open_power(overlay: pynq.Overlay | None = None, *, config_file: str | None =
     """
     device = overlay.device if overlay is not None else Device.active_device
     if isinstance(device, SimDevice):
-        from .sim.rails import meter_for
+        from .sim.rails import meter_for, sim_rails
 
-        rails = pynq.get_rails()  # the patched pmbus layer: the model's rails while a SimDevice is active
-        if not any(getattr(r, "kind", None) == "modelled" for r in rails.values()):
-            from .sim.rails import sim_rails  # overlay.device is simulated but another device is active
-
-            rails = sim_rails(device)
+        # The rails pynq.get_rails() returns while this board is active, and the model they read:
+        # this board's, even when another simulated board became pynq's active device since.
+        meter = meter_for(device)
         profile = device.profile.name
-        return PowerSource(device, rails, "modelled", f"{profile} (simulated)",
+        return PowerSource(device, sim_rails(device), "modelled", f"{profile} (simulated)",
                            f"modelled: no board here; watts come from the power model, driven by the simulated "
-                           f"board's activity ({device.fabric.pace} pace)", INPUT_RAIL, _model(profile),
-                           meter_for(device))
+                           f"board's activity ({device.fabric.pace} pace)", INPUT_RAIL, meter.model, meter)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Could not initialise libsensors library" on boards without it
         try:

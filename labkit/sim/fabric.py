@@ -300,7 +300,8 @@ class Fabric:
             time=self.now(),
             clock_hz=self.clock_hz,
             gp={ip.name: ip.stats for ip in ips},
-            port_bytes={k: dict(v) for k, v in self._port_bytes.items()},
+            # list() copies the items in one step: another thread may count a new port meanwhile
+            port_bytes={k: dict(v) for k, v in list(self._port_bytes.items())},
             busy_cycles=self.timeline.busy_cycles(),
         )
 

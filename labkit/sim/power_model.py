@@ -388,22 +388,10 @@ class FabricMeter:
 
     def _snapshot(self) -> _Snapshot:
         cpu = self._cpu_clock() if self.ps_source == "host_cpu" else 0.0
-        counters = self._counters()
+        counters = self.fabric.counters()
         ddr = sum(c.get("read", 0) + c.get("write", 0)
                   for port, c in counters.port_bytes.items() if port.startswith("S_AXI"))
         return _Snapshot(time.perf_counter(), cpu, self.fabric.sim_overhead_s, ddr, counters.busy_cycles)
-
-    def _counters(self):
-        for _ in range(3):
-            try:
-                return self.fabric.counters()
-            except RuntimeError:  # a port or resource counted for the first time while we copied
-                continue
-        return self.fabric.counters()
-
-    def ddr_bytes(self) -> int:
-        """Bytes the PL moved through the PS's slave ports (``S_AXI_HP*``) so far, read + write."""
-        return self._snapshot().ddr_bytes
 
     def last_pl_end(self, since: float) -> float:
         """When the last PL work booked after ``since`` ends (``since`` if there is none)."""

@@ -28,7 +28,6 @@ import html
 import threading
 import time
 from collections import deque
-from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +35,10 @@ import numpy as np
 import bqplot as bq
 import ipywidgets as widgets
 
-from labkit.power import EnergyMeasurement, PowerSource, format_joules, format_watts, open_power
+from labkit.power import EnergyMeasurement, PowerSource, format_joules, format_watts, integrate_j, open_power
 from labkit.timing import format_seconds
+
+from ._common import f32, hold
 
 __all__ = ["PowerMonitor", "Mark"]
 
@@ -266,7 +267,7 @@ class PowerMonitor:
         inside = (t >= mark.start) & (t <= mark.end)
         ts, ps = t[inside], p[inside]
         if ts.size > 1:
-            energy = float(np.sum((ts[1:] - ts[:-1]) * (ps[1:] + ps[:-1]) / 2))
+            energy = integrate_j(ts, ps)
         else:
             energy = (float(ps[0]) if ps.size else 0.0) * (mark.end - mark.start)
         return EnergyMeasurement(mark.label, mark.count, mark.end - mark.start, energy, "measured",
@@ -298,15 +299,13 @@ class PowerMonitor:
         spans = [(max(m.start - self.t0, lo), (m.end if m.end is not None else time.perf_counter()) - self.t0, m)
                  for m in marks]
         spans = [s for s in spans if s[1] >= lo]
-        x32 = t.astype(np.float32)
-        with ExitStack() as stack:
-            for w in (self.total_line, self.average_line, self.rail_lines, self.span_lines, self.span_labels,
-                      self.table, self.status):
-                stack.enter_context(w.hold_sync())
-            self.total_line.x, self.total_line.y = x32, total.astype(np.float32)
-            self.average_line.x, self.average_line.y = x32, average.astype(np.float32)
+        x32 = f32(t)
+        with hold(self.total_line, self.average_line, self.rail_lines, self.span_lines, self.span_labels,
+                  self.table, self.status):
+            self.total_line.x, self.total_line.y = x32, f32(total)
+            self.average_line.x, self.average_line.y = x32, f32(average)
             if self.rail_names:
-                self.rail_lines.x, self.rail_lines.y = x32, rails.astype(np.float32)
+                self.rail_lines.x, self.rail_lines.y = x32, f32(rails)
             if spans:
                 self.span_lines.x = np.array([[a, b] for a, b, _ in spans], dtype=np.float32)
                 self.span_lines.y = np.full((len(spans), 2), BAND_Y, dtype=np.float32)
