@@ -26,10 +26,10 @@ import ipywidgets as widgets
 import numpy as np
 from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
 
-from labkit.camera import FrameSource, open_source
+from labkit.board import board_label, profile_of
+from labkit.camera import FrameSource
 from labkit.classifier.pipeline import PL_STAGES, STAGES, FrameResult, Pipeline
 from labkit.classifier.preprocess import annotate
-from labkit.sim.device import SimDevice
 from labkit.timing import format_seconds, this_machine
 
 from ._common import f32, hold
@@ -80,13 +80,11 @@ class ClassifierView(widgets.VBox):
             raise ValueError(f"update_hz must be > 0, got {update_hz}")
         if pipeline is None:
             use_accelerator = use_accelerator and overlay is not None
-            owns_source = source is None
-            if source is None:
-                source = open_source(quiet=True)
+            # With no source the pipeline opens (and later closes) the default one.
             pipeline = Pipeline(overlay, source, use_accelerator=use_accelerator, batch=batch)
-            self._owns_pipeline, self._owns_source = True, owns_source
+            self._owns_pipeline = True
         else:
-            self._owns_pipeline = self._owns_source = False
+            self._owns_pipeline = False
         self.pipeline = pipeline
         self.update_hz = float(update_hz)
         if max_fps == "source":
@@ -95,14 +93,12 @@ class ClassifierView(widgets.VBox):
             raise ValueError(f'max_fps must be a number > 0, "source" or None, got {max_fps!r}')
         self.max_fps = max_fps
         self.window = int(window)
-        device = getattr(pipeline.overlay, "device", None)
-        self.simulated = isinstance(device, SimDevice)
-        self.board = device.profile.name if self.simulated else getattr(device, "name", "board")
+        label, self.simulated, _ = board_label(getattr(pipeline.overlay, "device", None))
+        self.board = profile_of(label)
 
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._done_times: deque[float] = deque(maxlen=self.window)
         self._recent: deque[FrameResult] = deque(maxlen=self.window)
         self._classify_s = {"software": deque(maxlen=self.window), "accelerator": deque(maxlen=self.window)}
         self.frames = 0  #: frames processed since the view was made
@@ -232,8 +228,6 @@ class ClassifierView(widgets.VBox):
         finally:
             if self._owns_pipeline:
                 self.pipeline.close()
-                if self._owns_source:
-                    self.pipeline.source.close()
             for child in self._all_widgets():
                 child.close()
             super().close()
@@ -294,7 +288,6 @@ class ClassifierView(widgets.VBox):
         with self._lock:
             self.frames += 1
             self.last = result
-            self._done_times.append(result.done_at)
             self._recent.append(result)
             if result.label is not None:
                 s = result.seconds
@@ -304,7 +297,7 @@ class ClassifierView(widgets.VBox):
     def fps(self) -> float | None:
         """Frames per second over the recent window (measured), None before two frames."""
         with self._lock:
-            times = list(self._done_times)
+            times = [r.done_at for r in self._recent]
         if len(times) < 2 or times[-1] <= times[0]:
             return None
         return (len(times) - 1) / (times[-1] - times[0])
