@@ -19,12 +19,14 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .sim.profiles import BoardProfile
 
-__all__ = ["CpuScale", "cpu_scale", "REFERENCE_LOOP", "BOARD_COPY_MB_S"]
+__all__ = ["CpuScale", "cpu_scale", "REFERENCE_LOOP", "BOARD_COPY_MB_S", "SimProbe", "host_numpy_call_s",
+           "ps_stage_s"]
 
 #: What is timed for the calibration: the body of the forum's loop.
 REFERENCE_LOOP = "PL.write(write_address, image_in[i][j]); write_address += 4"
@@ -91,6 +93,53 @@ def cpu_scale(profile: BoardProfile) -> CpuScale:
     board_loop = float(profile.ps_ref_loop_us) * 1e-6 - bus_s
     host_loop = _host_loop_s()
     return CpuScale(board_loop / host_loop, host_loop, board_loop, profile.name)
+
+
+@functools.lru_cache(maxsize=None)
+def host_numpy_call_s() -> float:
+    """Python cost of one small numpy assignment here (measured once): a copy phase's non-copy part."""
+    a, b = np.zeros(16, dtype=np.uint32), np.ones(16, dtype=np.uint32)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(200):
+            a[:] = b
+        best = min(best, (time.perf_counter() - start) / 200)
+    return best
+
+
+class SimProbe:
+    """What a PS estimate needs from the simulated board around a measured stretch of Python.
+
+    :meth:`snapshot` before and after; :meth:`python_s` is the stretch without the simulation's
+    own time (its IP models, PL work it ran itself, stalls for modelled bus time), and
+    :meth:`bus_s` the modelled GP-port time of the register accesses in between.
+    """
+
+    def __init__(self, fabric: Any) -> None:
+        self.fabric = fabric
+
+    def snapshot(self) -> tuple[int, int, float, int]:
+        """(GP reads, GP writes, seconds inside the simulation, timeline bookmark) so far."""
+        reads, writes = self.fabric.gp_totals()
+        return reads, writes, self.fabric.sim_overhead_s, self.fabric.timeline.mark()
+
+    @staticmethod
+    def python_s(elapsed: float, before: tuple, after: tuple) -> float:
+        return max(0.0, elapsed - (after[2] - before[2]))
+
+    def bus_s(self, before: tuple, after: tuple) -> float:
+        return self.fabric.gp_access_s(after[0] - before[0], after[1] - before[1])
+
+
+def ps_stage_s(scale: CpuScale, python_s: float, bus_s: float, copy_bytes: int = 0, numpy_calls: int = 0) -> float:
+    """Board estimate of a PS stage measured here: its Python scaled to the board's CPU, plus its
+    modelled GP-port time.  A bulk copy (``numpy_calls`` > 0) costs the board those calls'
+    Python and ``copy_bytes`` at the board's copy bandwidth: a copy is bandwidth, not interpreter speed.
+    """
+    if numpy_calls:
+        python_s = min(python_s, numpy_calls * host_numpy_call_s())
+    return scale.ps(python_s) + copy_seconds(copy_bytes) + bus_s
 
 
 def copy_seconds(nbytes: int) -> float:

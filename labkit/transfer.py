@@ -184,15 +184,13 @@ class _Recorder:
         self.device = overlay.device
         self.sim = isinstance(self.device, SimDevice)
         self.fabric = self.device.fabric if self.sim else None
+        self.probe = estimate.SimProbe(self.fabric) if self.sim else None
+        self.mark = self.fabric.timeline.mark() if self.sim else 0
         self.t0 = time.perf_counter()
         self.events: list[tuple] = []
-        self.launched_host = self.t0  # when the last start phase began (host clock)
 
-    def _snapshot(self) -> tuple[int, int, float]:
-        if not self.sim:
-            return 0, 0, 0.0
-        reads, writes = self.fabric.gp_totals()
-        return reads, writes, self.fabric.sim_overhead_s
+    def _snapshot(self) -> tuple[int, int, float, int]:
+        return self.probe.snapshot() if self.sim else (0, 0, 0.0, 0)
 
     def ps(self, name: str, copy_bytes: int = 0, launch: bool = False) -> "_Span":
         """``with rec.ps(...)``: work the PS does -- Python, bus accesses, ``copy_bytes`` of copying."""
@@ -200,21 +198,21 @@ class _Recorder:
 
     def start(self, name: str = "start") -> "_Span":
         """``with rec.start():`` a PS phase that launches PL work the next :meth:`wait` waits for."""
-        self.launched_host = time.perf_counter()
         return _Span(self, ("ps", name, 0, True))
 
     def wait(self, name: str, resources: list[str]) -> "_Span":
         """``with rec.wait(...)``: the PS polls until the PL work on ``resources`` launched by the last
         start phase is done."""
-        return _Span(self, ("wait", name, self.launched_host, resources))
+        return _Span(self, ("wait", name, resources))
 
     def finish(self) -> tuple[list[Phase], list]:
         """The phases (in order of first appearance) and the modelled intervals of the run."""
         phases: dict[str, Phase] = {}
-        intervals = self.fabric.timeline.intervals(since=self.t0) if self.sim else []
+        intervals = self.fabric.timeline.booked_since(self.mark) if self.sim else []
         if self.sim:
             scale = estimate.cpu_scale(self.device.profile)
             virtual = launched_virtual = 0.0
+            launched_host, launch_mark = self.t0, self.mark  # when the last start phase began
             counted: set[int] = set()  # intervals a wait already accounted for
         for (kind, name, *info), start, end, before, after in self.events:
             elapsed = end - start
@@ -224,28 +222,29 @@ class _Recorder:
             phase.count += 1
             if not self.sim:
                 continue
-            reads, writes = after[0] - before[0], after[1] - before[1]
-            bus = self.fabric.gp_access_s(reads, writes)
-            python = max(0.0, elapsed - (after[2] - before[2]))  # the simulation's own time (and bus stalls) out
+            python = self.probe.python_s(elapsed, before, after)
             if kind == "ps":
                 copy_bytes, launch = info
-                if copy_bytes:  # a copy's time is bandwidth, not interpreter speed
-                    python = min(python, _host_numpy_call_s())
-                est = scale.ps(python) + estimate.copy_seconds(copy_bytes) + bus
+                bus = self.probe.bus_s(before, after)
+                est = estimate.ps_stage_s(scale, python, bus, copy_bytes, numpy_calls=1 if copy_bytes else 0)
                 phase.modelled += bus
                 phase.estimated += est
                 virtual += est
                 if launch:
                     launched_virtual = virtual
+                    launched_host, launch_mark = start, before[3]
             else:
-                launched_host, resources = info
-                wait_end = end
-                wanted = set(resources)  # PL work this launch started (and that began before the wait ended)
-                work = [iv for iv in intervals if iv.resource in wanted and launched_host <= iv.start <= wait_end
-                        and id(iv) not in counted]
+                (resources,) = info
+                wanted = set(resources)
+                # The PL work booked since the launch, up to the wait's end, not counted by an earlier
+                # wait: booking order, not modelled times (in host pace the model runs ahead of the clock).
+                booked = intervals[launch_mark - self.mark: after[3] - self.mark]
+                work = [iv for iv in booked if iv.resource in wanted and id(iv) not in counted]
                 counted.update(id(iv) for iv in work)
-                span = (max(iv.end for iv in work) - min(iv.start for iv in work)) if work else 0.0
-                one_poll = scale.ps(python / max(1, reads)) + self.fabric.gp_access_s(reads=1)
+                # Work that began before the launch (a store started earlier) counts from the launch.
+                span = max(0.0, max(iv.end for iv in work) - max(launched_host, min(iv.start for iv in work))
+                           ) if work else 0.0
+                one_poll = scale.ps(python / max(1, after[0] - before[0])) + self.fabric.gp_access_s(reads=1)
                 end = max(virtual + one_poll, launched_virtual + span)
                 phase.modelled += span
                 phase.estimated += end - virtual
@@ -270,23 +269,6 @@ class _Span:
     def __exit__(self, *exc) -> None:
         end = time.perf_counter()
         self.rec.events.append((self.what, self.start, end, self.before, self.rec._snapshot()))
-
-
-_HOST_CALL: list[float] = []
-
-
-def _host_numpy_call_s() -> float:
-    """Python cost of one small numpy assignment here (measured once): a copy phase's non-copy part."""
-    if not _HOST_CALL:
-        a, b = np.zeros(16, dtype=np.uint32), np.ones(16, dtype=np.uint32)
-        best = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(200):
-                a[:] = b
-            best = min(best, (time.perf_counter() - start) / 200)
-        _HOST_CALL.append(best)
-    return _HOST_CALL[0]
 
 
 @contextlib.contextmanager

@@ -46,7 +46,6 @@ from labkit.errors import LabkitError, LabTimeoutError
 from labkit.kernels import cnn_classifier as kernel
 from labkit.sim.device import SimDevice
 from labkit.timing import format_seconds, this_machine
-from labkit.transfer import _host_numpy_call_s
 
 from .reference import N_CLASSES, as_image_batch
 
@@ -124,9 +123,9 @@ class AcceleratorRun:
 class _Clock:
     """Measures the PS stages of one call and, on the simulated board, estimates them for the board.
 
-    The recipe is :class:`labkit.transfer._Recorder`'s: Python time (minus the simulation's own
-    overhead and, in board pace, the bus time it already waited) scaled to the board's CPU, bulk
-    copies at the board's copy bandwidth, plus the modelled AXI-Lite time.  The wait is different:
+    The recipe is :class:`labkit.transfer._Recorder`'s (:func:`labkit.estimate.ps_stage_s`): Python
+    time without the simulation's own (bus stalls included) scaled to the board's CPU, bulk copies
+    at the board's copy bandwidth, plus the modelled AXI-Lite time.  The wait is different:
     the modelled PL span is taken from this call's own intervals (the last one booked on each
     resource) and starts when both the kernel and the DMA are going, so calls queued back to back
     in host pace are not counted twice.
@@ -141,19 +140,11 @@ class _Clock:
         self.intervals: list = []
         if self.sim:
             self.fabric = device.fabric
+            self.probe = estimate.SimProbe(self.fabric)
             self.scale = estimate.cpu_scale(device.profile)
 
-    def _snapshot(self) -> tuple[int, int, float]:
-        if not self.sim:
-            return 0, 0, 0.0
-        reads, writes = self.fabric.gp_totals()
-        return reads, writes, self.fabric.sim_overhead_s
-
-    def _python(self, elapsed: float, before: tuple, after: tuple) -> tuple[float, float, int]:
-        reads, writes = after[0] - before[0], after[1] - before[1]
-        bus = self.fabric.gp_access_s(reads, writes)
-        python = elapsed - (after[2] - before[2]) - (bus if self.fabric.board_pace else 0.0)
-        return max(0.0, python), bus, reads
+    def _snapshot(self) -> tuple[int, int, float, int]:
+        return self.probe.snapshot() if self.sim else (0, 0, 0.0, 0)
 
     @contextmanager
     def ps(self, name: str, copy_bytes: int = 0, numpy_calls: int = 0) -> Iterator[None]:
@@ -164,10 +155,9 @@ class _Clock:
         elapsed = time.perf_counter() - start
         self.measured[name] += elapsed
         if self.sim:
-            python, bus, _ = self._python(elapsed, before, self._snapshot())
-            if numpy_calls:  # a copy's time is bandwidth, not interpreter speed
-                python = min(python, numpy_calls * _host_numpy_call_s())
-            self.estimated[name] += (self.scale.ps(python) + estimate.copy_seconds(copy_bytes) + bus)
+            after = self._snapshot()
+            self.estimated[name] += estimate.ps_stage_s(self.scale, self.probe.python_s(elapsed, before, after),
+                                                        self.probe.bus_s(before, after), copy_bytes, numpy_calls)
 
     @contextmanager
     def wait(self, batch: int, launched: float) -> Iterator[None]:
@@ -178,7 +168,8 @@ class _Clock:
         self.measured["wait"] += elapsed
         if not self.sim:
             return
-        python, bus, reads = self._python(elapsed, before, self._snapshot())
+        after = self._snapshot()
+        python, reads = self.probe.python_s(elapsed, before, after), after[0] - before[0]
         mine = self._my_intervals(launched)
         span = 0.0
         if len(mine) == len(PL_RESOURCES):

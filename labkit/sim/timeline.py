@@ -49,6 +49,7 @@ class Timeline:
         self._intervals: deque[Interval] = deque(maxlen=maxlen)
         self._free_at: dict[str, float] = {}
         self._busy_cycles: dict[str, int] = {}
+        self._booked = 0  # intervals booked so far (never trimmed)
 
     def free_at(self, resource: str) -> float:
         """When ``resource`` finishes the work booked on it so far (-inf if never used)."""
@@ -71,6 +72,7 @@ class Timeline:
 
     def _record(self, interval: Interval) -> None:
         self._intervals.append(interval)
+        self._booked += 1
         self._free_at[interval.resource] = max(self.free_at(interval.resource), interval.end)
         self._busy_cycles[interval.resource] = self._busy_cycles.get(interval.resource, 0) + interval.cycles
 
@@ -95,6 +97,22 @@ class Timeline:
                         break
         found.reverse()
         return found
+
+    def mark(self) -> int:
+        """A bookmark for :meth:`booked_since`: how many intervals were booked so far."""
+        with self._lock:
+            return self._booked
+
+    def booked_since(self, mark: int) -> list[Interval]:
+        """Intervals booked after :meth:`mark` returned ``mark`` (at most the newest ``maxlen``), in order.
+
+        What a piece of PS code made the PL do, whatever their modelled times: in host pace the
+        model runs ahead of the wall clock, so the previous run's work may still end after this
+        one began.
+        """
+        with self._lock:
+            n = min(self._booked - mark, len(self._intervals))
+            return list(self._intervals)[len(self._intervals) - n:] if n > 0 else []
 
     def busy_cycles(self) -> dict[str, int]:
         """Cycles booked on each resource since the timeline was created (never trimmed)."""

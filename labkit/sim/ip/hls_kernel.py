@@ -24,7 +24,7 @@ Subclasses describe one kernel:
 * ``kernel``: the module in ``labkit.kernels`` (VLNV, register offsets, cycle model);
 * :meth:`stream_inputs`: beats each input port takes in a call with these arguments;
 * :meth:`schedule`: the call's stages on the timeline and the timing of its outputs;
-* :meth:`compute`: the data work (runs on the worker thread; calls the compiled C++).
+* :meth:`kernel_ops`: the data work as PL-job operations (the PL's job queue calls the compiled C++).
 
 Fault kinds honoured: ``hang`` (a call never finishes), ``drop_tlast`` (the
 call's output streams carry no TLAST).
@@ -136,6 +136,7 @@ class HlsKernelModel(IPModel):
         self.call: KernelCall | None = None
         self.calls_done = 0
         self.last_call: KernelCall | None = None
+        self._busy_until = float("-inf")  #: modelled end of the latest call that ended
         self._done_latched = False
         self.watch(CTRL, on_write=self._ctrl_written, on_read=self._ctrl_read)
         self.watch(IP_ISR, on_write=self._isr_written)
@@ -203,7 +204,9 @@ class HlsKernelModel(IPModel):
     # -- a call's life --------------------------------------------------------------------------
     def _start(self) -> None:
         now = self.fabric.now()
-        start = max(now, self.fabric.timeline.free_at(self.name))
+        # An ap_ctrl_hs kernel runs one call at a time.  In host pace the PS sees ap_done when the
+        # data work is done, often before the modelled end: the next call starts after that end.
+        start = max(now, self._busy_until)
         call = KernelCall(self, self.read_args(), now, start)
         call.hang = self.fabric.faults.take(self.name, "hang") is not None
         self.call = self.last_call = call
@@ -255,6 +258,7 @@ class HlsKernelModel(IPModel):
 
     def _call_ended(self, call: KernelCall) -> None:
         call.end = call.own_end
+        self._busy_until = max(self._busy_until, call.end)
         for stage in call.stages:
             resource = self.name + stage.resource_suffix
             self.fabric.timeline.add(Interval(resource, stage.label, stage.start, stage.end,
