@@ -1,6 +1,9 @@
-"""OpenCV preprocessing (labkit.classifier.preprocess): the steps, bad frames, no digit, the demo clip."""
+"""OpenCV preprocessing (labkit.classifier.preprocessing): the steps, bad frames, no digit, the demo clip."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -8,10 +11,16 @@ import pytest
 
 from labkit.camera import DemoClipSource
 from labkit.classifier import FrameError, Preprocessed, annotate, predict, preprocess
-from labkit.classifier.preprocess import BOX_SIDE, STEPS
+from labkit.classifier.preprocessing import BOX_SIDE, STEPS
 
 #: the pipeline must get at least this share of the demo clip's digits right (issue 5)
 MIN_CLIP_ACCURACY = 0.90
+
+
+def test_importing_labkit_does_not_load_opencv():
+    """OpenCV is loaded when the preprocessing is first used, not by every ``import labkit``."""
+    code = "import sys, labkit, labkit.classifier; assert 'cv2' not in sys.modules, 'cv2 imported eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True, env={"LABKIT_BOARD": "sim", "PATH": ""})
 
 
 def paper(width: int = 160, height: int = 120, level: int = 200, noise: float = 2.0, seed: int = 0) -> np.ndarray:

@@ -8,7 +8,7 @@
 >>> Pipeline(ol).step()             # frame -> preprocessing -> scores, every stage timed
 
 See :mod:`labkit.classifier.reference` for the network and its quantization, and the modules
-``preprocess``, ``accelerator`` and ``pipeline`` of this package for the rest.  The accelerator
+``preprocessing``, ``accelerator`` and ``pipeline`` of this package for the rest.  The accelerator
 and the pipeline are imported when first used (they need ``labkit.kernels``, which imports the
 reference model).
 """
@@ -28,13 +28,14 @@ from labkit.classifier.reference import (
     predict,
 )
 
-# Imported here, not lazily: the function ``preprocess`` shares its name with its module, and
-# binding it now means ``labkit.classifier.preprocess`` is the function whatever is imported later.
-from labkit.classifier.preprocess import FrameError, Preprocessed, annotate, preprocess
-
 #: name -> submodule that defines it, imported on first use (PEP 562): the accelerator needs
-#: labkit.kernels, which imports the reference model above, so it cannot be imported here.
+#: labkit.kernels, which imports the reference model above, so it cannot be imported here; the
+#: preprocessing needs OpenCV, which ``import labkit`` (through labkit.kernels) should not load.
 _LAZY = {
+    "preprocess": "preprocessing",
+    "Preprocessed": "preprocessing",
+    "FrameError": "preprocessing",
+    "annotate": "preprocessing",
     "CnnAccelerator": "accelerator",
     "AcceleratorRun": "accelerator",
     "AcceleratorError": "accelerator",
@@ -53,10 +54,6 @@ __all__ = [
     "classify_reference",
     "load_weights",
     "predict",
-    "preprocess",
-    "Preprocessed",
-    "FrameError",
-    "annotate",
     *_LAZY,
 ]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..checks import _verdict
 from .pipeline import FrameResult, throughput_and_latency
-from .preprocess import Preprocessed
+from .preprocessing import Preprocessed
 
 __all__ = ["check_throughput_latency", "check_batch_wait"]
 

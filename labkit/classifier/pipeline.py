@@ -46,7 +46,7 @@ from labkit.kernels.cnn_classifier import MAX_BATCH
 from labkit.timing import format_seconds
 
 from .accelerator import AcceleratorRun, CnnAccelerator
-from .preprocess import Preprocessed, preprocess
+from .preprocessing import Preprocessed, preprocess
 from .reference import QuantizedCNN, classify_reference
 
 __all__ = ["Pipeline", "FrameResult", "STAGES", "PL_STAGES", "ENGINES", "throughput_and_latency", "summarize"]

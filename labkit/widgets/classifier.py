@@ -29,7 +29,7 @@ from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
 from labkit.board import board_label, profile_of
 from labkit.camera import FrameSource
 from labkit.classifier.pipeline import PL_STAGES, STAGES, FrameResult, Pipeline
-from labkit.classifier.preprocess import annotate
+from labkit.classifier.preprocessing import annotate
 from labkit.timing import format_seconds, this_machine
 
 from ._common import f32, hold
