@@ -144,6 +144,22 @@ def test_ddr_rowsum_with_a_bad_address_finishes_and_is_logged(board):
     assert any("decode error" in message for message in events)
 
 
+def test_a_stream_kernel_whose_cpp_refuses_is_logged(paced_board, monkeypatch):
+    """A stream kernel's C++ may run after its modelled end has passed: its report must still come."""
+    board = paced_board
+    model = board.device.fabric.ips["pp_store"]
+    original = model.kernel_ops
+
+    def refusing(call, inputs, outputs, keep):
+        (kind, fn, args), = original(call, inputs, outputs, keep)
+        return [(kind, fn, args[:5] + (0,) + args[6:])]  # out_cap 0: the bridge refuses
+
+    monkeypatch.setattr(model, "kernel_ops", refusing)
+    run_pp(board, [np.arange(64, dtype=np.uint32)], 64, pingpong=0, op=0)
+    events = [message for _, name, message in board.device.fabric.events if name == "pp_store"]
+    assert any("refused" in message for message in events)
+
+
 def test_cnn_classifier_through_the_dma_equals_the_reference(paced_board):
     rng = np.random.default_rng(3)
     batch = 8

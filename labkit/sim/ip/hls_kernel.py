@@ -33,6 +33,7 @@ call's output streams carry no TLAST).
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -137,6 +138,7 @@ class HlsKernelModel(IPModel):
         self.calls_done = 0
         self.last_call: KernelCall | None = None
         self._busy_until = float("-inf")  #: modelled end of the latest call that ended
+        self._unreported: deque[KernelCall] = deque()  # finished calls not yet passed to call_done
         self._done_latched = False
         self.watch(CTRL, on_write=self._ctrl_written, on_read=self._ctrl_read)
         self.watch(IP_ISR, on_write=self._isr_written)
@@ -164,13 +166,17 @@ class HlsKernelModel(IPModel):
         if call is not None and call.finished(settle):
             self.call = None
             self.calls_done += 1
-            if call.future is None or call.future.done():
-                self.call_done(call)
+            self._unreported.append(call)
             self._done_latched = True
             self._isr |= self.reg(IP_IER) & (ISR_DONE | ISR_READY)
             self.set_reg(IP_ISR, self._isr)
             if self.reg(CTRL) & AUTO_RESTART:
                 self._start()
+        while self._unreported:  # finished calls, reported once their data work has run (in order)
+            future = self._unreported[0].future
+            if future is not None and not future.done():
+                break  # a stream kernel's C++ may still be running: report it at a later read
+            self.call_done(self._unreported.popleft())
         ctrl = self.reg(CTRL) & AUTO_RESTART
         if self.call is None:
             ctrl |= AP_IDLE
