@@ -210,6 +210,8 @@ class _Recorder:
         phases: dict[str, Phase] = {}
         intervals = self.fabric.timeline.booked_since(self.mark) if self.sim else []
         if self.sim:
+            # Booking number of intervals[0] (the timeline keeps only its newest intervals).
+            base = self.fabric.timeline.mark() - len(intervals)
             scale = estimate.cpu_scale(self.device.profile)
             virtual = launched_virtual = 0.0
             launched_host, launch_mark = self.t0, self.mark  # when the last start phase began
@@ -238,7 +240,7 @@ class _Recorder:
                 wanted = set(resources)
                 # The PL work booked since the launch, up to the wait's end, not counted by an earlier
                 # wait: booking order, not modelled times (in host pace the model runs ahead of the clock).
-                booked = intervals[launch_mark - self.mark: after[3] - self.mark]
+                booked = intervals[max(0, launch_mark - base): max(0, after[3] - base)]
                 work = [iv for iv in booked if iv.resource in wanted and id(iv) not in counted]
                 counted.update(id(iv) for iv in work)
                 # Work that began before the launch (a store started earlier) counts from the launch.
