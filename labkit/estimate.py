@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .sim.profiles import BoardProfile
+from .boards.profiles import BoardProfile
 
 __all__ = ["CpuScale", "cpu_scale", "REFERENCE_LOOP", "BOARD_COPY_MB_S", "SimProbe", "host_numpy_call_s",
            "ps_stage_s"]

@@ -15,7 +15,7 @@ Three kinds of power, like the three kinds of time (:mod:`labkit.timing`), never
     A board with power sensors (ZCU104, ZCU102, Alveo ...): pynq's own ``pynq.get_rails()``
     (PMBus/hwmon through libsensors) and ``pynq.DataRecorder``.
 ``modelled``
-    The simulated board: the power model of :mod:`labkit.sim.power_model`, driven by the
+    The simulated board: the power model of :mod:`labkit.boards.power_model`, driven by the
     simulation's activity counters.  Its rails are plugged into pynq's pmbus layer, so
     ``pynq.get_rails()`` and ``DataRecorder`` work on it unchanged.
 ``estimated``
@@ -39,8 +39,8 @@ from pynq.pl_server.device import Device
 
 from .errors import LabkitError
 from .sim.device import SimDevice
-from .sim.power_model import INPUT_RAIL, TERMS, Activity, PowerModel, power_constants
-from .sim.profiles import PROFILES
+from .boards.power_model import INPUT_RAIL, TERMS, Activity, PowerModel, power_constants
+from .boards.profiles import PROFILES
 from .timing import format_seconds
 
 __all__ = ["KINDS", "PowerReading", "EnergyMeasurement", "PowerSource", "NoPowerSensors", "open_power",

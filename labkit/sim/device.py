@@ -32,7 +32,7 @@ from labkit.errors import BoardNotFoundError
 from .designs import SimParser, read_design_file
 from .fabric import Fabric, pace_from_env
 from .memory import BufferObject, ContiguousPool, SimBuffer
-from .profiles import BoardProfile, get_profile
+from labkit.boards.profiles import BoardProfile, get_profile
 
 __all__ = ["SimDevice", "SimMemory", "sim_wanted", "real_board_present", "BOARD_ENV", "PROFILE_ENV"]
 

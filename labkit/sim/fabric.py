@@ -37,7 +37,7 @@ from .ip import model_class
 from .ip.base import IPModel, RegStats
 from .ip.slcr import SlcrModel
 from .memory import ContiguousPool
-from .profiles import BoardProfile
+from labkit.boards.profiles import BoardProfile
 from .streams import StreamChannel
 from .timeline import Timeline
 from .worker import PLTask, PLWorker
