@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..bench import format_size, modelled_busy_s
-from ..board import profile_of
+from ..results import profile_of
 from ..timing import format_seconds
 from ._common import KIND_COLORS, f32, hold, html_escape, measured_label, stage_color
 
