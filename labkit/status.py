@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .kernels._common import CTRL_OFFSET
+
 __all__ = ["DmaStatus", "dma_status", "decode_dmasr", "decode_dmacr", "ap_ctrl", "DMA_CHANNEL_OFFSETS",
            "AP_START", "AP_DONE", "AP_IDLE", "AP_READY", "CTRL_OFFSET"]
 
@@ -48,7 +50,6 @@ _DMACR_BITS = (
 )
 ERROR_MASK = 0x770  # DMAIntErr | DMASlvErr | DMADecErr | SG errors
 
-CTRL_OFFSET = 0x00
 AP_START, AP_DONE, AP_IDLE, AP_READY, AUTO_RESTART = 0x1, 0x2, 0x4, 0x8, 0x80
 _AP_BITS = ((0, "ap_start", "the kernel was started and has not yet taken its inputs"),
             (1, "ap_done", "the kernel finished a call (clears when read)"),

@@ -262,13 +262,12 @@ class DramMaster(_Method):
                 self.src.sync_to_device()  # the kernel reads DDR, not the CPU's cache
                 self.dst.sync_to_device()  # no dirty lines of dst may be written back over the results
         with rec.start():
-            regs = ddr_rowsum.REGISTERS
-            m.write(regs["src_1"]["address_offset"], self.src.physical_address & 0xFFFF_FFFF)
-            m.write(regs["src_2"]["address_offset"], self.src.physical_address >> 32)
-            m.write(regs["dst_1"]["address_offset"], self.dst.physical_address & 0xFFFF_FFFF)
-            m.write(regs["dst_2"]["address_offset"], self.dst.physical_address >> 32)
-            m.write(regs["rows"]["address_offset"], rows)
-            m.write(regs["cols"]["address_offset"], cols)
+            m.write(ddr_rowsum.SRC_OFFSET, self.src.physical_address & 0xFFFF_FFFF)  # 64-bit: low word, then high
+            m.write(ddr_rowsum.SRC_OFFSET + WORD, self.src.physical_address >> 32)
+            m.write(ddr_rowsum.DST_OFFSET, self.dst.physical_address & 0xFFFF_FFFF)
+            m.write(ddr_rowsum.DST_OFFSET + WORD, self.dst.physical_address >> 32)
+            m.write(ddr_rowsum.ROWS_OFFSET, rows)
+            m.write(ddr_rowsum.COLS_OFFSET, cols)
             m.write(CTRL, AP_START)
         with rec.wait("wait", ["ddr_rowsum"]):
             wait_ap_done(m, "ddr_rowsum", rec.timeout)

@@ -229,16 +229,6 @@ class Fabric:
         """The channel a slave stream port reads from (None if unconnected)."""
         return self._channels_in.get((ip, port))
 
-    def stream_peer(self, ip: str, port: str) -> tuple[str, str] | None:
-        """Where the AXI-Stream port ``ip/port`` is connected (either direction), or None."""
-        peer = self.streams.get((ip, port))
-        if peer is not None:
-            return peer
-        for src, dst in self.streams.items():
-            if dst == (ip, port):
-                return src
-        return None
-
     # -- what pynq's MMIO reaches ------------------------------------------------------------
     def mmap(self, base: int, length: int) -> np.ndarray:
         """A register window onto ``[base, base+length)``: it must lie inside one IP."""
