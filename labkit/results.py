@@ -25,12 +25,22 @@ from .errors import BenchError
 from .timing import Timing, format_seconds
 
 __all__ = ["Phase", "TransferResult", "AcceleratorRun", "Stats", "summarize", "PhaseStats", "BenchRecord",
-           "modelled_busy_s", "format_size", "profile_of"]
+           "modelled_busy_s", "format_size", "profile_of", "labelled"]
 
 
 def profile_of(label: str) -> str:
     """The board of a result's board label, without how it ran: ``"PYNQ-Z1 (simulated, ...)"`` -> ``"PYNQ-Z1"``."""
     return label.split(" (")[0]
+
+
+def labelled(seconds: float | None, kind: str, board: str, machine: str) -> Timing | None:
+    """One duration of a result as a :class:`~labkit.timing.Timing` that says its kind and source:
+    measured on ``machine``; modelled or estimated for ``board`` (None when the board has no such time)."""
+    if seconds is None:
+        return None
+    source = machine if kind == "measured" else (f"{board} model" if kind == "modelled" else
+                                                 f"{profile_of(board)} board profile")
+    return Timing(float(seconds), kind, source)  # type: ignore[arg-type]  -- kind is checked by Timing
 
 
 # -- transfers ------------------------------------------------------------------------------------------
@@ -87,6 +97,11 @@ class TransferResult:
     def estimated_mb_per_s(self) -> float | None:
         est = self.estimated
         return None if not est else self.nbytes_in / est / 1e6
+
+    def timed(self, kind: str, phase: str | None = None) -> Timing | None:
+        """The run's (or one phase's) time of one ``kind``, labelled: ``result.timed("estimated", "write")``."""
+        seconds = getattr(self, kind) if phase is None else getattr(self.phase(phase), kind)
+        return labelled(seconds, kind, self.board, self.machine)
 
     def phase(self, name: str) -> Phase:
         for p in self.phases:
@@ -157,6 +172,10 @@ class AcceleratorRun:
     @property
     def estimated_s(self) -> float | None:
         return None if self.estimated is None else sum(self.estimated.values())
+
+    def timed(self, kind: str) -> Timing | None:
+        """The call's total time of one ``kind`` (measured, modelled, estimated), labelled."""
+        return labelled(getattr(self, f"{kind}_s"), kind, self.board, self.machine)
 
     def table(self) -> str:
         head = f"{self.images} image(s) in {self.calls} kernel run(s) of at most {self.max_batch}, on {self.board}"

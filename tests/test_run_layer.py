@@ -276,3 +276,16 @@ def test_power_source_on_a_real_board_reads_pynq_rails(as_real_board):
     source = labkit.power.open_power(as_real_board)
     assert source.kind == "measured" and source.reading_kind == "measured"
     assert source.read().total_w > 0
+
+
+def test_results_hand_out_labelled_times(board):
+    result = transfer.run("array_slice", board, transfer.make_input("array_slice", 22400))
+    assert result.timed("measured").kind == "measured" and result.machine in str(result.timed("measured"))
+    assert "PYNQ-Z1 board profile" in str(result.timed("estimated", "write"))
+    assert result.timed("modelled").seconds == pytest.approx(result.modelled)
+
+
+def test_results_on_a_real_board_have_no_modelled_time(as_real_board):
+    result = transfer.run("dma", as_real_board, _words())
+    assert result.timed("modelled") is None and result.timed("estimated") is None
+    assert result.timed("measured").seconds == pytest.approx(result.measured)
