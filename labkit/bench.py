@@ -44,11 +44,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .board import board_label
+from .board import board_label, open_board
 from .errors import BenchError, LabTimeoutError
 from .results import (BenchRecord, PhaseStats, Stats, _now, _plain, format_size, modelled_busy_s, profile_of,
                       summarize)
-from .run import timing, timing_in_progress
+from .run import DEFAULT_TIMEOUT_S, timing, timing_in_progress
 from .timing import format_seconds, this_machine
 from . import transfer
 from ._version import __version__
@@ -365,9 +365,7 @@ class Sweep:
     # -- running ------------------------------------------------------------------------------------------
     def _open(self) -> None:
         if self.overlay is None:
-            import labkit
-
-            self.overlay = labkit.open_board()
+            self.overlay = open_board()
 
     def _begin(self) -> None:
         self._open()
@@ -485,7 +483,11 @@ class Sweep:
 
         Raises :class:`BenchError` if a cell failed (``raise_errors=False``: don't), and
         :class:`~labkit.errors.LabTimeoutError` if the sweep is still running after ``timeout``.
+        The default bounds the wait by what the sweep can take: every run of every cell is itself
+        bounded by :data:`labkit.run.DEFAULT_TIMEOUT_S` per wait.
         """
+        if timeout is None:
+            timeout = len(self.cells) * (self.repeats + self.warmup) * DEFAULT_TIMEOUT_S
 
         if self._thread is not None:
             self._thread.join(timeout)

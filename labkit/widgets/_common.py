@@ -13,6 +13,7 @@ Rules the widgets follow (STYLE.md, "For this project" 10):
 from __future__ import annotations
 
 import contextlib
+import html
 import functools
 import math
 import threading
@@ -23,9 +24,11 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..bench import DEFAULT_SIZES, Sweep
 from ..board import probe
 from ..results import BenchRecord, TransferResult, profile_of
 from ..run import timing_in_progress
+from ..timing import this_machine
 
 __all__ = [
     "METHOD_COLORS", "STAGE_COLORS", "KIND_COLORS", "measured_label", "modelled_label", "estimated_label",
@@ -76,8 +79,6 @@ def decade_ticks(lo: float, hi: float) -> list[float]:
 
 
 def html_escape(text: Any) -> str:
-    import html
-
     return html.escape(str(text))
 
 
@@ -292,8 +293,6 @@ class SweepFollower:
 
         Returns the :class:`~labkit.bench.Sweep` (``.stop()``, ``.join()``, ``.table()``).
         """
-        from ..bench import DEFAULT_SIZES, Sweep
-
         if self.sweep is not None and self.sweep.running:
             raise RuntimeError("this widget's sweep is still running: widget.stop() first, or widget.join()")
         sweep = Sweep(methods or self.methods, sizes if sizes is not None else getattr(self, "default_sizes",
@@ -350,8 +349,6 @@ def port_limits(overlay: Any = None, *, machine: str | None = None, measure_copy
     * modelled (simulated board only): one HP port, data width x PL clock (64 bit x 100 MHz =
       800 MB/s on a PYNQ-Z1), and AXI-Lite over the GP port, 4 bytes per modelled access.
     """
-    from ..timing import this_machine
-
     limits = []
     if measure_copy:
         copy = host_copy_mb_s()
