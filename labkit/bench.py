@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .board import board_label, profile_of
+from .classroom.records import autosave
 from .errors import LabkitError
 from .timing import format_seconds
 
@@ -631,6 +632,7 @@ class Sweep:
                           RuntimeWarning, stacklevel=2)
 
     def _publish(self, record: BenchRecord) -> None:
+        autosave(record)  # classroom record of this cell, as soon as it exists
         with self._lock:
             self.records.append(record)
             observers = list(self._observers)

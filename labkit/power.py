@@ -37,6 +37,7 @@ import numpy as np
 import pynq
 from pynq.pl_server.device import Device
 
+from .classroom.records import autosave
 from .errors import LabkitError
 from .sim.device import SimDevice
 from .sim.power_model import INPUT_RAIL, TERMS, Activity, PowerModel, power_constants
@@ -319,6 +320,7 @@ class PowerSource:
             est = self.estimate()
             result.energy_j = est.total_w * result.seconds
             result.source = est.source + " x measured time"
+        autosave(result)  # classroom record of the closed span
 
 
 def open_power(overlay: pynq.Overlay | None = None, *, config_file: str | None = None) -> PowerSource:

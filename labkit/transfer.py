@@ -42,6 +42,7 @@ from pynq import MMIO, allocate
 
 from . import estimate
 from .board import board_label
+from .classroom.records import autosave
 from .errors import LabkitError, LabTimeoutError
 from .kernels import ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
 from .sim.device import SimDevice
@@ -741,13 +742,13 @@ class Transfer:
         phases, intervals = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
         board, simulated, pace = board_label(self.overlay.device)
-        return TransferResult(
+        return autosave(TransferResult(
             method=self.method.name, kernel=self.method.kernel, board=board, simulated=simulated,
             pace=pace, machine=this_machine(),
             nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
             phases=phases, verified=verify and mismatches == 0, mismatches=mismatches,
             output=output, intervals=intervals, options=dict(self.method.options),
-            scale=str(rec.scale) if simulated else "")
+            scale=str(rec.scale) if simulated else ""))
 
     def close(self) -> None:
         self.method.close()

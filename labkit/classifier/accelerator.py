@@ -42,6 +42,7 @@ from pynq import allocate
 
 from labkit import estimate
 from labkit.board import board_label
+from labkit.classroom.records import autosave
 from labkit.errors import LabkitError, LabTimeoutError
 from labkit.kernels import cnn_classifier as kernel
 from labkit.sim.device import SimDevice
@@ -268,10 +269,10 @@ class CnnAccelerator:
                 chunk = batch[first:first + self.max_batch]
                 scores[first:first + len(chunk)] = self._run(chunk, clock)
                 calls += 1
-            self.last_run = AcceleratorRun(
+            self.last_run = autosave(AcceleratorRun(
                 images=len(batch), calls=calls, max_batch=self.max_batch, measured=clock.measured,
                 modelled=clock.modelled, estimated=clock.estimated, board=self.board, machine=this_machine(),
-                intervals=clock.intervals)
+                intervals=clock.intervals))
             return scores
 
     def predict(self, images: np.ndarray) -> np.ndarray:

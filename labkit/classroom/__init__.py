@@ -1,0 +1,31 @@
+"""Classroom: every result a record with provenance; an instructor collects and compares a whole class.
+
+Students need nothing: results are saved as they run (``labkit-results.jsonl`` next to the
+notebook).  Once, they say who they are::
+
+    import labkit.classroom as classroom
+    classroom.set_student("team-3")        # or classroom.ask_student() for a text box
+    classroom.save(result)                 # any result, by hand (also when autosave is off)
+    classroom.set_autosave(False)          # the one switch (or LABKIT_AUTOSAVE=0)
+
+The instructor collects and compares (notebook 09, or ``labkit results collect/report``)::
+
+    store = classroom.Store("class.sqlite")
+    classroom.collect_servers("192.168.2.10-49", store)    # the boards' Jupyter servers (port 9090)
+    classroom.collect_folder("/srv/shared/results", store)  # a JupyterHub shared folder
+"""
+
+from __future__ import annotations
+
+from .collect import (Collection, SourceReport, collect_folder, collect_servers, collect_uploads, expand_sources,
+                      fetch_server, upload_widget)
+from .config import ask_student, autosave_enabled, results_path, set_autosave, set_student, student
+from .records import (SCHEMA, SCHEMA_VERSION, CheckResult, RecordError, autosave, parse_lines, read_records,
+                      record_of, save, validate)
+from .store import Store, StoreError
+
+__all__ = ["Store", "StoreError", "Collection", "SourceReport", "collect_servers", "collect_folder",
+           "collect_uploads", "upload_widget", "expand_sources", "fetch_server", "ask_student", "student",
+           "set_student", "autosave_enabled", "set_autosave", "results_path", "SCHEMA", "SCHEMA_VERSION",
+           "CheckResult", "RecordError", "autosave", "record_of", "save", "validate", "read_records",
+           "parse_lines"]
