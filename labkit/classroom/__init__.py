@@ -24,7 +24,12 @@ from .records import (SCHEMA, SCHEMA_VERSION, CheckResult, RecordError, autosave
                       record_of, save, validate)
 from .store import Store, StoreError
 
-__all__ = ["Store", "StoreError", "Collection", "SourceReport", "collect_servers", "collect_folder",
+#: the bundled synthetic class (40 students; tools/make_synthetic_class.py made it from the lab's own runs)
+from pathlib import Path as _Path
+
+SYNTHETIC_CLASS = _Path(__file__).resolve().parent.parent / "data" / "synthetic_class.jsonl.gz"
+
+__all__ = ["SYNTHETIC_CLASS", "Store", "StoreError", "Collection", "SourceReport", "collect_servers", "collect_folder",
            "collect_uploads", "upload_widget", "expand_sources", "fetch_server", "ask_student", "student",
            "set_student", "autosave_enabled", "set_autosave", "results_path", "SCHEMA", "SCHEMA_VERSION",
            "CheckResult", "RecordError", "autosave", "record_of", "save", "validate", "read_records",
