@@ -88,7 +88,7 @@ class ClassDashboard:
         self.widget = w.VBox([
             self.banner,
             w.HBox([self.kind, self.profile, self.pace]), w.HBox([self.team, self.size]), self.status,
-            self.methods_fig, w.HBox([self.calibration_fig, self.completion_fig]),
+            self.methods_fig, self.calibration_fig, self.completion_fig,
             w.HTML("<h4>Outliers and their likely cause</h4>"), self.outlier_table])
         self.update()
 
@@ -112,6 +112,7 @@ class ClassDashboard:
     def _build_calibration(self) -> None:
         x, y = bq.LogScale(), bq.LogScale()
         self.cal_points = bq.Scatter(x=[], y=[], scales={"x": x, "y": y}, colors=["#d62728"], default_size=30,
+                                     display_names=False,  # 20+ labels overlap: the names are in the tooltip
                                      tooltip=bq.Tooltip(fields=["name"], labels=["method, size, profile"]))
         self.cal_line = bq.Lines(x=[1e-6, 10.0], y=[1e-6, 10.0], scales={"x": x, "y": y}, colors=["#888888"],
                                  line_style="dashed")
@@ -119,7 +120,7 @@ class ClassDashboard:
             marks=[self.cal_line, self.cal_points],
             axes=[bq.Axis(scale=x, label="estimated by the simulated board (s)", tick_format=".0e"),
                   bq.Axis(scale=y, orientation="vertical", label="measured on real boards (s)", tick_format=".0e")],
-            title="Calibration: estimate vs real board" + self.tag, layout=w.Layout(width="50%", height="380px"))
+            title="Calibration: estimate vs real board" + self.tag, layout=w.Layout(width="60%", height="420px"))
 
     def _build_completion(self) -> None:
         self.grid = bq.GridHeatMap(color=np.zeros((2, 2)), row=["-", " "], column=["-", " "],  # bqplot squeezes 1x1
@@ -130,8 +131,8 @@ class ClassDashboard:
             marks=[self.grid], axes=[bq.Axis(scale=self.grid.scales["column"], label="check", tick_rotate=-45),
                                      bq.Axis(scale=self.grid.scales["row"], orientation="vertical")],
             title="Exercises: grey not tried, orange tried, green passed" + self.tag,
-            layout=w.Layout(width="50%", height="380px"), fig_margin={"top": 60, "bottom": 110, "left": 140,
-                                                                       "right": 10})
+            layout=w.Layout(width="100%", height="760px"), fig_margin={"top": 60, "bottom": 120, "left": 150,
+                                                                        "right": 10})
 
     # -- data ---------------------------------------------------------------------------------------------------
     def selected(self) -> pd.DataFrame:
@@ -162,6 +163,10 @@ class ClassDashboard:
             self.cal_points.y = cal["measured_real_s"].to_numpy(float)
             self.cal_points.names = [f"{s} {size_label(z)} {p}" for s, z, p in
                                      zip(cal["subject"], cal["size"], cal["profile"])]
+        if not cal.empty:  # the diagonal over the points' range: "the estimate is right"
+            ends = [float(np.nanmin(cal[["estimated_s", "measured_real_s"]].to_numpy())) / 2,
+                    float(np.nanmax(cal[["estimated_s", "measured_real_s"]].to_numpy())) * 2]
+            self.cal_line.x, self.cal_line.y = ends, ends
         done = report.completion(df)
         if done.empty:
             done = pd.DataFrame({"(no checks)": ["", ""]}, index=["(no students)", " "])
