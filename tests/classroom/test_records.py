@@ -135,3 +135,17 @@ def test_student_label_is_kept_and_checked(results_env):
     assert path.is_file() and classroom.student() == "Ada L."
     with pytest.raises(ValueError, match="1-64 letters"):
         classroom.set_student("x" * 80)
+
+
+def test_pipeline_results_make_one_record(board, results_env, monkeypatch):
+    from labkit.classifier.pipeline import Pipeline
+
+    monkeypatch.setenv("LABKIT_AUTOSAVE", "0")  # only the explicit save below
+    pipeline = Pipeline(overlay=board)
+    try:
+        frames = pipeline.run(frames=3)
+    finally:
+        pipeline.close()
+    record = classroom.save(frames)
+    assert record["kind"] == "pipeline" and record["detail"]["frames"] == 3
+    assert record["times"]["measured"]["seconds"] == pytest.approx(record["detail"]["latency_s"])
