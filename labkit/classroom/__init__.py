@@ -18,7 +18,7 @@ The instructor collects and compares (notebook 09, or ``labkit results collect/r
 from __future__ import annotations
 
 from .collect import (Collection, SourceReport, collect_folder, collect_servers, collect_uploads, expand_sources,
-                      fetch_server, upload_widget)
+                      fetch_server, progress_bar, upload_widget)
 from .config import ask_student, autosave_enabled, results_path, set_autosave, set_student, student
 from .records import (SCHEMA, SCHEMA_VERSION, CheckResult, RecordError, autosave, parse_lines, read_records,
                       record_of, save, validate)
@@ -30,7 +30,7 @@ from pathlib import Path as _Path
 SYNTHETIC_CLASS = _Path(__file__).resolve().parent.parent / "data" / "synthetic_class.jsonl.gz"
 
 __all__ = ["SYNTHETIC_CLASS", "Store", "StoreError", "Collection", "SourceReport", "collect_servers", "collect_folder",
-           "collect_uploads", "upload_widget", "expand_sources", "fetch_server", "ask_student", "student",
+           "collect_uploads", "upload_widget", "progress_bar", "expand_sources", "fetch_server", "ask_student", "student",
            "set_student", "autosave_enabled", "set_autosave", "results_path", "SCHEMA", "SCHEMA_VERSION",
            "CheckResult", "RecordError", "autosave", "record_of", "save", "validate", "read_records",
            "parse_lines"]

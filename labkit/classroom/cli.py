@@ -22,7 +22,7 @@ def add_parser(sub: Any, func: Callable[[argparse.Namespace], int]) -> None:
 
     export = rsub.add_parser("export", help="write records as JSON Lines (from a store, or this folder's file)")
     export.add_argument("out", help="the JSON Lines file to write")
-    export.add_argument("--db", help=f"the store to export (default: this folder's labkit-results.jsonl)")
+    export.add_argument("--db", help="the store to export (default: this folder's labkit-results.jsonl)")
     export.set_defaults(func=func)
 
     collect = rsub.add_parser(

@@ -29,7 +29,7 @@ from .records import parse_lines
 from .store import Store
 
 __all__ = ["SourceReport", "Collection", "expand_sources", "collect_servers", "collect_folder", "collect_uploads",
-           "fetch_server", "PYNQ_PORT", "PYNQ_PASSWORD"]
+           "fetch_server", "progress_bar", "upload_widget", "PYNQ_PORT", "PYNQ_PASSWORD"]
 
 PYNQ_PORT = 9090  #: Jupyter's port on PYNQ images
 PYNQ_PASSWORD = "xilinx"  #: the default password of PYNQ images
@@ -255,15 +255,20 @@ def collect_servers(servers: Iterable[str] | str, store: Store, *, path: str = "
     urls = expand_sources(servers, port)
     start = time.monotonic()
     reports: list[SourceReport] = []
-    with cf.ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls) or 1))) as pool:
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls) or 1)), thread_name_prefix="collect")
+    try:
         futures = [pool.submit(fetch_server, u, path=path, token=token, password=password, timeout=timeout,
                                source_timeout=source_timeout) for u in urls]
         for future in cf.as_completed(futures):
             records, report = future.result()
-            _store(store, records, report)
+            _store(store, records, report)  # at once: an interrupted collection keeps every source stored so far
             reports.append(report)
             if progress is not None:
                 progress(len(reports), len(urls), report)
+    finally:
+        # Interrupted (Ctrl-C, a progress callback raising): sources not started are dropped; the few
+        # running ones end within their request timeouts.
+        pool.shutdown(wait=True, cancel_futures=True)
     order = {u: i for i, u in enumerate(urls)}
     reports.sort(key=lambda r: order[r.source])
     return Collection(reports, time.monotonic() - start)
@@ -323,6 +328,23 @@ def _collect_bytes(name: str, data: bytes, store: Store) -> SourceReport:
         report.error = f"{type(exc).__name__}: {exc}"
     report.seconds = time.monotonic() - start
     return report
+
+
+def progress_bar(total_label: str = "sources") -> Progress:
+    """A progress callback for the notebook: an ipywidgets bar and the last source's line."""
+    import ipywidgets as w
+    from IPython.display import display
+
+    bar = w.IntProgress(value=0, min=0, max=1, description="Collected")
+    line = w.HTML()
+    display(w.VBox([bar, line]))
+
+    def progress(done: int, total: int, report: SourceReport) -> None:
+        with bar.hold_sync():
+            bar.max, bar.value = total, done
+        line.value = f"{done}/{total} {total_label}; last: {report}"
+
+    return progress
 
 
 def upload_widget(store: Store) -> Any:

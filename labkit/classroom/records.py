@@ -32,14 +32,13 @@ import datetime as _dt
 import functools
 import json
 import math
-import os
 import sys
 import threading
 import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..errors import LabkitError
 from . import config

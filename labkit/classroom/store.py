@@ -21,7 +21,7 @@ __all__ = ["Store", "StoreError", "COLUMNS"]
 COLUMNS = ("kind", "time", "student", "synthetic", "board", "simulated", "profile", "pace", "machine", "subject",
            "size", "ok", "measured_s", "modelled_s", "estimated_s", "source")
 
-_CREATE = f"""
+_CREATE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, time TEXT NOT NULL, student TEXT NOT NULL, synthetic INTEGER,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import gzip
-import json
 import sqlite3
 
 import pytest
@@ -127,3 +126,32 @@ def test_expand_sources():
         "http://10.0.0.1:9090", "http://10.0.0.2:9090", "http://board7:8888", "http://x:1"]
     with pytest.raises(ValueError, match="LO <= HI"):
         expand_sources("1.2.3.9-4")
+
+
+def test_an_interrupted_collection_keeps_what_it_stored(tmp_path, class_records):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"s{n}.jsonl").write_text(records_text(class_records[n * 10:(n + 1) * 10]))
+
+    def interrupt(done, total, report):
+        raise KeyboardInterrupt
+
+    with Store(tmp_path / "class.sqlite") as store:
+        with pytest.raises(KeyboardInterrupt):
+            collect_folder(folder, store, progress=interrupt)
+        assert store.count() == 10  # the first file, stored before the interruption
+        assert collect_folder(folder, store).new == 20  # re-running completes it
+
+
+def test_an_interrupted_server_collection_keeps_what_it_stored(servers, tmp_path):
+    def interrupt(done, total, report):
+        raise KeyboardInterrupt
+
+    with Store(tmp_path / "class.sqlite") as store:
+        with pytest.raises(KeyboardInterrupt):
+            collect_servers([servers[0].url, servers[2].url], store, path="pynq-transfer-lab", workers=1,
+                            progress=interrupt)
+        assert store.count() == 50  # one worker: the first server was collected and stored before the interruption
+        again = collect_servers([servers[0].url], store, path="pynq-transfer-lab")
+        assert again.found == 50 and again.new == 0
