@@ -343,12 +343,16 @@ def autosave(result: Any) -> Any:
     """The engines' hook: save ``result`` if automatic saving is on, and return it. Never raises
     (a warning says why a result could not be saved).
 
-    Transfers run by a benchmark are not saved one by one: the sweep's record holds them.
+    Transfers run by a benchmark are not saved one by one: the sweep's record holds them.  A live
+    classifier saves at most one run per second (:data:`THROTTLED`).
     """
     if not config.autosave_enabled():
         return result
     try:
-        if type(result).__name__ == "TransferResult" and _benchmark_is_timing():
+        kind = type(result).__name__
+        if kind == "TransferResult" and _benchmark_is_timing():
+            return result
+        if kind in THROTTLED and not _due(kind):
             return result
         save(result)
     except Exception as exc:  # noqa: BLE001 -- saving must never break a student's run
@@ -356,6 +360,23 @@ def autosave(result: Any) -> Any:
                    "Set LABKIT_RESULTS to a writable file, or turn saving off: "
                    "labkit.classroom.set_autosave(False)")
     return result
+
+
+#: results made many times a second by live views, saved at most once per this many seconds (per results file):
+#: a live classifier at camera rate would otherwise write thousands of lines per student
+THROTTLED = {"AcceleratorRun": 1.0}
+_last_saved: dict[tuple[str, str], float] = {}  # (results file, result class) -> monotonic time of its last save
+
+
+def _due(kind: str) -> bool:
+    import time
+
+    key = (str(config.results_path().resolve()), kind)
+    now = time.monotonic()
+    if now - _last_saved.get(key, -math.inf) < THROTTLED[kind]:
+        return False
+    _last_saved[key] = now
+    return True
 
 
 def _benchmark_is_timing() -> bool:

@@ -149,3 +149,15 @@ def test_pipeline_results_make_one_record(board, results_env, monkeypatch):
     record = classroom.save(frames)
     assert record["kind"] == "pipeline" and record["detail"]["frames"] == 3
     assert record["times"]["measured"]["seconds"] == pytest.approx(record["detail"]["latency_s"])
+
+
+def test_a_live_classifier_saves_at_most_one_run_per_second(board, results_env):
+    from labkit.classifier import CnnAccelerator
+
+    acc = CnnAccelerator(board)
+    try:
+        for _ in range(5):  # far faster than one per second
+            acc.classify(np.zeros((1, 28, 28), np.uint8))
+    finally:
+        acc.close()
+    assert [r["kind"] for r in lines(results_env)] == ["classifier"]
