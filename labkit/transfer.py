@@ -742,13 +742,15 @@ class Transfer:
         phases, intervals = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
         board, simulated, pace = board_label(self.overlay.device)
-        return autosave(TransferResult(
+        result = TransferResult(
             method=self.method.name, kernel=self.method.kernel, board=board, simulated=simulated,
             pace=pace, machine=this_machine(),
             nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
             phases=phases, verified=verify and mismatches == 0, mismatches=mismatches,
             output=output, intervals=intervals, options=dict(self.method.options),
-            scale=str(rec.scale) if simulated else ""))
+            scale=str(rec.scale) if simulated else "")
+        autosave(result)  # classroom record of this run
+        return result
 
     def close(self) -> None:
         self.method.close()

@@ -269,10 +269,11 @@ class CnnAccelerator:
                 chunk = batch[first:first + self.max_batch]
                 scores[first:first + len(chunk)] = self._run(chunk, clock)
                 calls += 1
-            self.last_run = autosave(AcceleratorRun(
+            self.last_run = AcceleratorRun(
                 images=len(batch), calls=calls, max_batch=self.max_batch, measured=clock.measured,
                 modelled=clock.modelled, estimated=clock.estimated, board=self.board, machine=this_machine(),
-                intervals=clock.intervals))
+                intervals=clock.intervals)
+            autosave(self.last_run)  # classroom record of this run
             return scores
 
     def predict(self, images: np.ndarray) -> np.ndarray:
