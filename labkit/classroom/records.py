@@ -109,7 +109,7 @@ def _overlay_of(device: Any) -> str:
 def provenance(board: str | None = None, simulated: bool | None = None, pace: str | None = None,
                machine: str | None = None) -> dict[str, Any]:
     """Who, where and with what: student, board (real or simulated, profile, pace), machine, versions, overlay."""
-    from ..board import board_label, profile_of
+    from ..board import board_label
     from ..timing import this_machine
 
     device = _active_device()
@@ -117,8 +117,13 @@ def provenance(board: str | None = None, simulated: bool | None = None, pace: st
         board, simulated, pace = board_label(device) if device is not None else ("no board", False, None)
     pynq_version, labkit_version = _versions()
     return {"student": config.student(), "synthetic": False, "board": board, "simulated": bool(simulated),
-            "profile": profile_of(board), "pace": pace, "machine": machine or this_machine(),
+            "profile": _profile_of(board), "pace": pace, "machine": machine or this_machine(),
             "pynq": pynq_version, "labkit": labkit_version, "overlay": _overlay_of(device)}
+
+
+def _profile_of(label: str) -> str:
+    """The board of a board label, without how it ran: ``"PYNQ-Z1 (simulated, board pace)"`` -> ``"PYNQ-Z1"``."""
+    return label.split(" (")[0]
 
 
 def _times(measured: float | None, machine: str, modelled: float | None, estimated: float | None,
