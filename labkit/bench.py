@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .board import board_label, open_board
+from .classroom.records import autosave
 from .errors import BenchError, LabTimeoutError
 from .results import (BenchRecord, PhaseStats, Stats, _now, _plain, format_size, modelled_busy_s, profile_of,
                       summarize)
@@ -354,6 +355,7 @@ class Sweep:
                           RuntimeWarning, stacklevel=2)
 
     def _publish(self, record: BenchRecord) -> None:
+        autosave(record)  # classroom record of this cell, as soon as it exists
         with self._lock:
             self.records.append(record)
             observers = list(self._observers)

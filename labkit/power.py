@@ -38,6 +38,7 @@ import pynq
 
 from . import board as _board
 from .boardprobe import BoardProbe
+from .classroom.records import autosave
 from .errors import LabkitError
 from .boards.power_model import INPUT_RAIL, TERMS, Activity, PowerModel, power_constants
 from .boards.profiles import PROFILES
@@ -319,6 +320,7 @@ class PowerSource:
             est = self.estimate()
             result.energy_j = est.total_w * result.seconds
             result.source = est.source + " x measured time"
+        autosave(result)  # classroom record of the closed span
 
 
 def open_power(overlay: pynq.Overlay | None = None, *, config_file: str | None = None) -> PowerSource:

@@ -38,6 +38,7 @@ import pynq
 from pynq import MMIO, allocate
 
 from ._pynq_compat import dma_alignment
+from .classroom.records import autosave
 from .errors import LabkitError
 from .kernels import ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
 from .recovery import recover
@@ -540,13 +541,15 @@ class Transfer:
                 raise
         timing = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
-        return TransferResult(
+        result = TransferResult(
             method=self.method.name, kernel=self.method.kernel, board=timing.board, simulated=timing.simulated,
             pace=timing.pace, machine=this_machine(),
             nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
             phases=timing.phases, verified=verify and mismatches == 0, mismatches=mismatches,
             output=output, intervals=timing.intervals, options=dict(self.method.options),
             scale=str(timing.scale) if timing.scale is not None else "")
+        autosave(result)  # classroom record of this run
+        return result
 
     def close(self) -> None:
         self.method.close()

@@ -37,6 +37,7 @@ import pynq
 from pynq import allocate
 
 from labkit.board import board_label
+from labkit.classroom.records import autosave
 from labkit.errors import LabkitError
 from labkit.kernels import cnn_classifier as kernel
 from labkit.recovery import recover
@@ -169,6 +170,7 @@ class CnnAccelerator:
                 estimated={p.name: p.estimated for p in timing.phases} if timing.simulated else None,
                 board=self.board, machine=this_machine(),
                 intervals=[iv for wait in timing.waits for iv in wait.work])
+            autosave(self.last_run)  # classroom record of this run
             return scores
 
     def predict(self, images: np.ndarray) -> np.ndarray:
