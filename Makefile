@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 # What the compiled parts of the package are built from: reinstall when they change.
-BUILD_INPUTS := setup.py pyproject.toml $(wildcard labkit/sim/*.c) $(wildcard hls/*/*.cpp hls/*/*.h hls/common/*.h hls/common/csim/*.h)
+BUILD_INPUTS := setup.py pyproject.toml labkit-autosim.pth labkit_autosim.py $(wildcard labkit/sim/*.c) $(wildcard hls/*/*.cpp hls/*/*.h hls/common/*.h hls/common/csim/*.h)
 LAB_HOST ?= 127.0.0.1
 LAB_PORT ?= 8888
 

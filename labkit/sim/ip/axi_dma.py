@@ -68,12 +68,18 @@ def _field(offset: int, width: int, access: str, description: str) -> dict:
     return {"bit_offset": offset, "bit_width": width, "access": access, "description": description}
 
 
-def _channel_registers(prefix: str, base: int, addr_name: str) -> dict[str, dict]:
+def _channel_registers(prefix: str, base: int, addr_name: str, addr_field: str,
+                       length_bits: int = 26) -> dict[str, dict]:
+    """One channel's registers, with the register and field names Vivado writes into a ``.hwh``
+    (``MM2S_SA.Source_Address``, ``S2MM_LENGTH.Length`` ...), so tutorial code that prints them
+    runs on the lab's design as on a Vivado one."""
     return {
         f"{prefix}_DMACR": {"address_offset": base + DMACR, "size": 32, "access": "read-write",
                             "description": f"{prefix} DMA control register", "fields": {
                                 "RS": _field(0, 1, "read-write", "Run/stop: 1 runs the channel"),
                                 "Reset": _field(2, 1, "read-write", "Soft reset of the whole DMA"),
+                                "Keyhole": _field(3, 1, "read-write", "Keyhole read/write (not modelled)"),
+                                "Cyclic_BD_Enable": _field(4, 1, "read-write", "Cyclic descriptors (SG mode only)"),
                                 "IOC_IrqEn": _field(12, 1, "read-write", "Interrupt on complete enable"),
                                 "Dly_IrqEn": _field(13, 1, "read-write", "Delay interrupt enable"),
                                 "Err_IrqEn": _field(14, 1, "read-write", "Error interrupt enable"),
@@ -84,6 +90,7 @@ def _channel_registers(prefix: str, base: int, addr_name: str) -> dict[str, dict
                             "description": f"{prefix} DMA status register", "fields": {
                                 "Halted": _field(0, 1, "read-only", "Channel halted (RS=0 or an error)"),
                                 "Idle": _field(1, 1, "read-only", "Transfer finished, channel idle"),
+                                "SGIncld": _field(3, 1, "read-only", "Scatter-gather engine included"),
                                 "DMAIntErr": _field(4, 1, "read-only", "Internal error (length 0, overflow)"),
                                 "DMASlvErr": _field(5, 1, "read-only", "Slave error from the memory"),
                                 "DMADecErr": _field(6, 1, "read-only", "Decode error: address not mapped"),
@@ -92,16 +99,21 @@ def _channel_registers(prefix: str, base: int, addr_name: str) -> dict[str, dict
                                 "Err_Irq": _field(14, 1, "read-write", "Error interrupt (write 1 to clear)"),
                             }},
         addr_name: {"address_offset": base + ADDR, "size": 32, "access": "read-write",
-                    "description": f"{prefix} buffer physical address, low 32 bits"},
+                    "description": f"{prefix} buffer physical address, low 32 bits",
+                    "fields": {addr_field: _field(0, 32, "read-write", "buffer physical address, low 32 bits")}},
         f"{addr_name}_MSB": {"address_offset": base + ADDR_MSB, "size": 32, "access": "read-write",
-                             "description": f"{prefix} buffer physical address, high 32 bits"},
+                             "description": f"{prefix} buffer physical address, high 32 bits",
+                             "fields": {addr_field: _field(0, 32, "read-write",
+                                                           "buffer physical address, high 32 bits")}},
         f"{prefix}_LENGTH": {"address_offset": base + LENGTH, "size": 32, "access": "read-write",
-                             "description": f"{prefix} transfer length in bytes; writing it starts the transfer"},
+                             "description": f"{prefix} transfer length in bytes; writing it starts the transfer",
+                             "fields": {"Length": _field(0, length_bits, "read-write",
+                                                         "bytes to transfer (S2MM: bytes received)")}},
     }
 
 
-DMA_REGISTERS: dict[str, dict] = {**_channel_registers("MM2S", MM2S, "MM2S_SA"),
-                                  **_channel_registers("S2MM", S2MM, "S2MM_DA")}
+DMA_REGISTERS: dict[str, dict] = {**_channel_registers("MM2S", MM2S, "MM2S_SA", "Source_Address"),
+                                  **_channel_registers("S2MM", S2MM, "S2MM_DA", "Destination_Address")}
 
 
 class _Transfer:
