@@ -22,8 +22,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade "pip>=23" >/dev/null
 
+# hls4ml's wheel carries Xilinx's open-source arbitrary-precision headers (ap_int.h, ap_fixed.h,
+# hls_stream.h; Apache-2.0) that a user's HLS C++ is compiled against on the simulated board
+# (labkit/sim/cpp_kernel.py). Only the headers are needed: --no-deps keeps its ML stack out.
+HLS4ML ?= hls4ml==1.3.0
+
 $(VENV)/.installed: $(BIN)/python $(BUILD_INPUTS)
 	$(PIP) install -e ".[lab]"
+	$(PIP) install --no-deps "$(HLS4ML)"
 	@touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed

@@ -83,7 +83,7 @@ setup(
     packages=find_packages(include=["labkit", "labkit.*"]),
     py_modules=["labkit_autosim"],
     package_data={
-        "labkit.sim": ["overlays/*.simdesign"],
+        "labkit.sim": ["overlays/*.simdesign", "cpp/*.h"],
         "labkit.classifier": ["weights/*.npz"],
         "labkit": ["data/*", "overlays/*"],
     },

@@ -301,3 +301,74 @@ def test_resizer_runs_with_a_python_model(sim_board, tmp_path, profile, hwh):
         assert fabric.clock_hz == pytest.approx(100e6, rel=1e-4)  # 33.333 MHz x 90 / 2 / 15, as on the board
     in_buffer.freebuffer()
     out_buffer.freebuffer()
+
+
+# -- 4(a). a kernel given as C++ source ---------------------------------------------------------------------
+
+NEAREST_RESIZE_CPP = r"""
+// A nearest-neighbour stand-in for resize_accel, written for this test with Xilinx's types.
+#include "ap_int.h"
+#include "hls_stream.h"
+#include "ap_axi_sdata.h"
+
+typedef ap_axiu<24, 1, 1, 1> pixel_t;
+
+void resize_accel(hls::stream<pixel_t>& src, hls::stream<pixel_t>& dst,
+                  int src_rows, int src_cols, int dst_rows, int dst_cols) {
+#pragma HLS INTERFACE axis port=src
+#pragma HLS INTERFACE axis port=dst
+    static ap_uint<24> frame[1 << 16];
+    for (int i = 0; i < src_rows * src_cols; ++i) {
+        pixel_t p = src.read();
+        frame[i] = p.data;
+    }
+    for (int r = 0; r < dst_rows; ++r) {
+        for (int c = 0; c < dst_cols; ++c) {
+            pixel_t q;
+            q.data = frame[(r * src_rows / dst_rows) * src_cols + (c * src_cols / dst_cols)];
+            q.last = (r == dst_rows - 1) && (c == dst_cols - 1);
+            dst.write(q);
+        }
+    }
+}
+"""
+
+
+@pytest.mark.needs_gxx
+def test_a_kernel_given_as_cpp_source_is_compiled_and_runs(sim_board, tmp_path, monkeypatch):
+    from labkit.sim import register_cpp_kernel
+
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
+    sim_board("PYNQ-Z2")
+    ol = pynq.Overlay(str(design_dir(tmp_path, RESIZER_Z2, "resizer")))
+    source = tmp_path / "resize_accel.cpp"
+    source.write_text(NEAREST_RESIZE_CPP)
+    register_cpp_kernel("resize_accel_0", source, latency_cycles=5000)
+    h, w, nh, nw = 20, 30, 10, 12
+    image = np.random.default_rng(5).integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+    src = pynq.allocate(shape=(h, w, 3), dtype=np.uint8)
+    dst = pynq.allocate(shape=(nh, nw, 3), dtype=np.uint8)
+    src[:] = image
+    src.sync_to_device()
+    rm = ol.resize_accel_0.register_map
+    rm.src_rows, rm.src_cols, rm.dst_rows, rm.dst_cols = h, w, nh, nw
+    ol.axi_dma_0.sendchannel.transfer(src)
+    ol.axi_dma_0.recvchannel.transfer(dst)
+    ol.resize_accel_0.write(0x00, 0x01)
+    ol.axi_dma_0.sendchannel.wait()
+    ol.axi_dma_0.recvchannel.wait()
+    dst.invalidate()
+    rows = np.arange(nh) * h // nh
+    cols = np.arange(nw) * w // nw
+    assert np.array_equal(np.asarray(dst), image[rows][:, cols])
+
+
+def test_cpp_signature_binding():
+    from labkit.sim.cpp_kernel import parse_top
+
+    params = parse_top("void k(hls::stream<ap_axiu<32,1,1,1> > &in, hls::stream<ap_uint<8>>& out,\n"
+                       "       int n, ap_uint<12> scale, float *gmem, int table[16]) { }", "k")
+    assert [(p.name, p.kind) for p in params] == [("in", "stream"), ("out", "stream"), ("n", "scalar"),
+                                                  ("scale", "scalar"), ("gmem", "pointer"), ("table", "pointer")]
+    with pytest.raises(DesignError, match="top="):
+        parse_top("void other(int a) {}", "k")
