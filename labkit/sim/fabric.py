@@ -219,11 +219,13 @@ class Fabric:
                 continue  # reached by following the connection into the FIFO
             depth = 0
             converts = False
+            tlast = True
             seen = {(src, sport)}
             while getattr(self.ips[dst], "passthrough", None):
                 fifo = self.ips[dst]
                 depth += fifo.depth
                 converts = converts or getattr(fifo, "converts_width", False)
+                tlast = tlast and getattr(fifo, "passes_tlast", True)
                 out = (dst, fifo.passthrough[dport])
                 if out in seen or out not in self.streams:
                     raise DesignError(f"stream from {src}.{sport} ends inside {dst} (its {out[1]} is unconnected)")
@@ -237,7 +239,8 @@ class Fabric:
             if self.ips[src].stream_width(sport) != width and not converts:
                 raise DesignError(f"{src}.{sport} is {8 * self.ips[src].stream_width(sport)} bits wide but "
                                   f"{dst}.{dport} is {8 * width}: Vivado would need a width converter")
-            channel = StreamChannel(self, f"{src}.{sport}->{dst}.{dport}", width, depth, converts=converts)
+            channel = StreamChannel(self, f"{src}.{sport}->{dst}.{dport}", width, depth, converts=converts,
+                                    drops_tlast=not tlast)
             self._channels_out[(src, sport)] = channel
             self._channels_in[(dst, dport)] = channel
 

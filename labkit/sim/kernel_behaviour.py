@@ -16,7 +16,10 @@ it behaviour by registering, for its instance name (``"resize_accel_0"``) or its
 ``args`` holds the kernel's ``s_axilite`` registers by the names the ``.hwh`` gives (pointers split
 in ``_1``/``_2`` words are joined into one 64-bit value); ``inputs`` one ``uint8`` array per input
 stream with the bytes that arrived up to TLAST; the function returns one array per output stream
-(any dtype: its bytes are sent, with TLAST on the last beat).
+(any dtype: its bytes are sent, with TLAST on the last beat).  A kernel with ``m_axi`` ports takes
+a third parameter, ``ddr``: ``ddr(address, nbytes)`` is the board's DDR at a physical address (a
+``uint8`` view: read it, or write into it), so ``fn(args, inputs, ddr)`` follows the pointers the
+PS wrote into the kernel's registers.
 
 Time (modelled, in PL cycles of the design's clock): ``cycles(args, inputs, outputs)``, or a fixed
 ``latency_cycles``; with neither, one cycle per beat of the longest stream (a pipelined loop with
@@ -30,6 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+
+import inspect
 
 import numpy as np
 
@@ -51,9 +56,20 @@ class PythonKernel:
     input_beats: Callable[[dict], Mapping[str, int]] | None = None
     label: str = "python model"
 
-    def run(self, args: dict, inputs: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float, bool]:
+    def __post_init__(self) -> None:
+        try:
+            params = inspect.signature(self.function).parameters
+            self.wants_ddr = len(params) >= 3 or any(p.kind is p.VAR_POSITIONAL for p in params.values())
+        except (TypeError, ValueError):  # a compiled callable: (args, inputs) as documented
+            self.wants_ddr = False
+
+    def run(self, args: dict, inputs: dict[str, np.ndarray], ddr: Callable | None = None
+            ) -> tuple[dict[str, np.ndarray], float, bool]:
         """Outputs (as bytes), modelled cycles, and whether the cycles are only the II=1 estimate."""
-        result = self.function(dict(args), inputs)
+        if self.wants_ddr:
+            result = self.function(dict(args), inputs, ddr)
+        else:
+            result = self.function(dict(args), inputs)
         if not isinstance(result, Mapping):
             raise TypeError(f"a kernel model must return a dict of output stream -> numpy array, got "
                             f"{type(result).__name__}")

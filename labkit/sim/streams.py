@@ -189,13 +189,16 @@ def gather_ops(takes: list[Take], keep: list) -> tuple[np.ndarray, list[tuple]]:
 class StreamChannel:
     """A connection from one master stream port to one slave port, with an optional FIFO."""
 
-    def __init__(self, fabric: "Fabric", name: str, width: int, depth: int = 0, converts: bool = False) -> None:
+    def __init__(self, fabric: "Fabric", name: str, width: int, depth: int = 0, converts: bool = False,
+                 drops_tlast: bool = False) -> None:
         self.fabric = fabric
         self.name = name
         self.width = width  #: bytes per beat at the consumer's end (TDATA width / 8)
         self.depth = depth  #: beats the channel can hold without a consumer (axis_data_fifo depth)
         #: an axis_dwidth_converter sits on the channel: producers may offer beats of another width
         self.converts = converts
+        #: an IP on the channel is configured without TLAST (HAS_TLAST = 0): packet ends are lost
+        self.drops_tlast = drops_tlast
         self.queue: deque[Chunk] = deque()
         self.consumers: deque[StreamConsumer] = deque()
 
@@ -204,6 +207,8 @@ class StreamChannel:
 
     def offer(self, chunk: Chunk) -> None:
         """A producer puts ``chunk`` on the stream."""
+        if self.drops_tlast:
+            chunk.last = False
         if chunk.width != self.width and self.converts:
             chunk.rewidth(self.width, self.fabric.clock_hz)
         if chunk.width != self.width:

@@ -372,3 +372,110 @@ def test_cpp_signature_binding():
                                                   ("scale", "scalar"), ("gmem", "pointer"), ("table", "pointer")]
     with pytest.raises(DesignError, match="top="):
         parse_top("void other(int a) {}", "k")
+
+
+# -- parameters from the .hwh that change behaviour ---------------------------------------------------------
+
+def _edit_hwh(bit, instance: str, edit) -> None:
+    """Change one MODULE of the .hwh beside ``bit`` in place (``edit(module_element)``)."""
+    hwh = bit.with_suffix(".hwh")
+    tree = ElementTree.parse(hwh)
+    for mod in tree.getroot().iter("MODULE"):
+        if mod.get("INSTANCE") == instance:
+            edit(mod)
+    tree.write(hwh)
+
+
+def _set_params(**values):
+    def edit(mod):
+        for param in mod.iter("PARAMETER"):
+            if param.get("NAME") in values:
+                param.set("VALUE", values[param.get("NAME")])
+    return edit
+
+
+def test_a_fifo_without_tlast_leaves_s2mm_waiting(sim_board, tmp_path):
+    sim_board("PYNQ-Z2")
+    bit = design_dir(tmp_path, DMA_TUTORIAL, "dma_tutorial")
+    _edit_hwh(bit, "axis_data_fifo", _set_params(HAS_TLAST="0"))
+    ol = pynq.Overlay(str(bit))
+    src = pynq.allocate(shape=(64,), dtype=np.uint32)
+    dst = pynq.allocate(shape=(128,), dtype=np.uint32)
+    ol.axi_dma_from_pl_to_ps.recvchannel.transfer(dst)
+    ol.axi_dma_from_ps_to_pl.sendchannel.transfer(src)
+    ol.axi_dma_from_ps_to_pl.sendchannel.wait()
+    assert not ol.axi_dma_from_pl_to_ps.recvchannel.idle  # no TLAST: the packet never ends, as on hardware
+
+
+def test_a_scatter_gather_dma_is_refused_at_load(sim_board, tmp_path):
+    sim_board("PYNQ-Z2")
+    bit = design_dir(tmp_path, DMA_TUTORIAL, "dma_tutorial")
+    _edit_hwh(bit, "axi_dma_from_ps_to_pl", _set_params(C_INCLUDE_SG="1", c_include_sg="1"))
+    with pytest.raises(DesignError, match="scatter-gather mode .* is not simulated"):
+        pynq.Overlay(str(bit))
+
+
+def test_an_ap_ctrl_none_kernel_runs_when_data_arrives(sim_board, tmp_path):
+    sim_board("PYNQ-Z2")
+    bit = design_dir(tmp_path, RESIZER_Z2, "resizer")
+
+    def drop_ctrl(mod):
+        for registers in mod.iter("REGISTERS"):
+            for reg in list(registers):
+                if reg.get("NAME") == "CTRL":
+                    registers.remove(reg)
+    _edit_hwh(bit, "resize_accel_0", drop_ctrl)
+    ol = pynq.Overlay(str(bit))
+    register_kernel("resize_accel_0", lambda args, inputs: {"dst": 255 - inputs["src"]}, latency_cycles=10)
+    src = pynq.allocate(shape=(10, 10, 3), dtype=np.uint8)
+    dst = pynq.allocate(shape=(10, 10, 3), dtype=np.uint8)
+    src[:] = np.arange(300, dtype=np.uint32).reshape(10, 10, 3) % 256
+    for _ in range(2):  # no ap_start at all, twice
+        ol.axi_dma_0.sendchannel.transfer(src)
+        ol.axi_dma_0.recvchannel.transfer(dst)
+        ol.axi_dma_0.sendchannel.wait()
+        ol.axi_dma_0.recvchannel.wait()
+        assert np.array_equal(np.asarray(dst), 255 - np.asarray(src))
+        src[:] = 7
+
+
+def test_a_python_model_follows_a_pointer_into_ddr(sim_board, tmp_path):
+    sim_board("PYNQ-Z2")
+    ol = pynq.Overlay(str(design_dir(tmp_path, RESIZER_Z2, "resizer")))
+    table = pynq.allocate(shape=(256,), dtype=np.uint8)
+    table[:] = np.arange(256)[::-1]
+    table.sync_to_device()
+
+    def lookup(args, inputs, ddr):  # an m_axi-style kernel: a table in DDR at the address in a register
+        lut = ddr(args["dst_cols"], 256)
+        return {"dst": lut[inputs["src"]]}
+
+    register_kernel("resize_accel_0", lookup)
+    src = pynq.allocate(shape=(4, 4, 3), dtype=np.uint8)
+    dst = pynq.allocate(shape=(4, 4, 3), dtype=np.uint8)
+    src[:] = np.arange(48).reshape(4, 4, 3)
+    ol.resize_accel_0.register_map.dst_cols = table.physical_address
+    ol.axi_dma_0.sendchannel.transfer(src)
+    ol.axi_dma_0.recvchannel.transfer(dst)
+    ol.resize_accel_0.write(0x00, 0x01)
+    ol.axi_dma_0.sendchannel.wait()
+    ol.axi_dma_0.recvchannel.wait()
+    assert np.array_equal(np.asarray(dst), 255 - np.asarray(src))
+
+
+def test_bram_controller_is_plain_memory(device):
+    from labkit.sim.designs import Design
+    from labkit.sim.ip import catalogue_entry
+    from labkit.sim.ip.axi_bram import AxiBramCtrlModel
+    from labkit.sim.ip.base import IPSpec
+
+    assert catalogue_entry("xilinx.com:ip:axi_bram_ctrl:4.1") is AxiBramCtrlModel
+    assert catalogue_entry("xilinx.com:ip:smartconnect:1.0") == "transparent"
+    assert catalogue_entry("xilinx.com:hls:anything:2.3") == "hls"
+    assert catalogue_entry("acme.com:user:mystery:1.0") is None
+    bram = IPSpec("axi_bram_ctrl_0", "xilinx.com:ip:axi_bram_ctrl:4.1", 0x4000_0000, 0x2000)
+    device.fabric.load_design(Design("bram", "one BRAM", [bram], {}))
+    mmio = pynq.MMIO(0x4000_0000, 0x2000)
+    mmio.array[:8] = np.arange(8, dtype=np.uint32)
+    mmio.write(0x1FFC, 0xDEADBEEF)
+    assert list(mmio.array[:8]) == list(range(8)) and mmio.read(0x1FFC) == 0xDEADBEEF

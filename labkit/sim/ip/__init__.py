@@ -20,7 +20,7 @@ from .base import IPModel, IPSpec
 __all__ = ["model_class", "model_for", "catalogue_entry", "IPModel", "TRANSPARENT"]
 
 # Modules that define models; imported on first use so that importing labkit.sim stays cheap.
-_MODEL_MODULES = ("axi_dma", "axis_fifo", "kernels", "axis_infra", "axi_gpio")
+_MODEL_MODULES = ("axi_dma", "axis_fifo", "kernels", "axis_infra", "axi_gpio", "axi_bram")
 _registry: dict[str, type[IPModel]] = {}
 
 #: IP the simulated board passes through: AXI interconnects and smartconnects route AXI-Lite and

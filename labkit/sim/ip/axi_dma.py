@@ -275,10 +275,13 @@ class _Channel:
         cycle = 1 / self.fabric.clock_hz
         t_first = t.start + (SETUP_CYCLES + HP_READ_LATENCY_CYCLES) * cycle
         beats = -(-t.length // self.width)
+        # A memory side narrower than the stream (the DMA's c_m_axi_mm2s_data_width, or the PS port's
+        # width from the .hwh) cannot feed one stream beat per cycle: stretch the beats accordingly.
+        beats_time = beats * max(1.0, self.width / self.dma.memory_bytes("mm2s"))
         view = self.fabric.pool.view(t.address, t.length)
         t.nbytes = t.length
         self.fabric.count_bytes(self.dma.spec.memory_port or self.dma.name, "read", t.length)
-        self.stream.offer(Chunk(t.length, self.width, True, t_first, t_first + (beats - 1) * cycle, t,
+        self.stream.offer(Chunk(t.length, self.width, True, t_first, t_first + (beats_time - 1) * cycle, t,
                                 data=view, owner=self, borrowed=True))
 
     def _start_s2mm(self, t: _Transfer) -> None:
@@ -321,8 +324,11 @@ class AxiDmaModel(IPModel):
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
         if spec.parameters.get("c_include_sg", "0") != "0":
-            raise NotImplementedError(f"{spec.name}: the simulated AXI DMA supports direct register mode only "
-                                      "(c_include_sg = 0)")
+            from labkit.errors import DesignError
+
+            raise DesignError(f"{spec.name}: scatter-gather mode (c_include_sg = 1) is not simulated; the simulated "
+                              f"AXI DMA runs direct register mode only. Rebuild the design with 'Enable Scatter "
+                              f"Gather Engine' unchecked (pynq's DMA driver uses direct mode too).")
         self.mm2s = _Channel(self, MM2S, "mm2s")
         self.s2mm = _Channel(self, S2MM, "s2mm")
         self.reset()
@@ -337,6 +343,15 @@ class AxiDmaModel(IPModel):
             if channel.stream is not None:
                 channel.stream.withdraw(channel)
             channel.reset()
+
+    def memory_bytes(self, direction: str) -> float:
+        """Bytes per cycle the memory side moves: the DMA's AXI-MM width, capped by the PS port it reaches."""
+        params = self.spec.parameters
+        bits = int(params.get(f"c_m_axi_{direction}_data_width", "64"))
+        port_bits = params.get("labkit_memory_port_width")  # from the .hwh's PS parameters (hwh.py)
+        if port_bits:
+            bits = min(bits, int(port_bits))
+        return bits / 8
 
     def connect(self) -> None:
         self.mm2s.stream = self.fabric.channel_out(self.name, "M_AXIS_MM2S")

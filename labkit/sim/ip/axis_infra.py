@@ -36,11 +36,21 @@ def _int(spec: IPSpec, name: str, default: int) -> int:
     return default
 
 
+def passes_tlast(spec: IPSpec, name: str = "HAS_TLAST") -> bool:
+    """Does TLAST get through this IP?  Configured without it, the packet boundary is lost: an S2MM
+    DMA downstream then never sees the end of its transfer (as on hardware)."""
+    return _int(spec, name, 1) != 0
+
+
 class AxisDwidthConverterModel(IPModel):
     vlnv = "xilinx.com:ip:axis_dwidth_converter"
     passthrough = {"S_AXIS": "M_AXIS"}
     converts_width = True
     depth = 0
+
+    @property
+    def passes_tlast(self) -> bool:
+        return passes_tlast(self.spec)
 
     def stream_width(self, port: str) -> int:
         return _int(self.spec, "S_TDATA_NUM_BYTES" if port == "S_AXIS" else "M_TDATA_NUM_BYTES", 4)
@@ -50,6 +60,10 @@ class AxisRegisterSliceModel(IPModel):
     vlnv = "xilinx.com:ip:axis_register_slice"
     passthrough = {"S_AXIS": "M_AXIS"}
     depth = 2  # a full register slice holds two beats
+
+    @property
+    def passes_tlast(self) -> bool:
+        return passes_tlast(self.spec)
 
     def stream_width(self, port: str) -> int:
         return _int(self.spec, "TDATA_NUM_BYTES", 4)
@@ -71,3 +85,8 @@ class AxisSubsetConverterModel(IPModel):
 
     def stream_width(self, port: str) -> int:
         return _int(self.spec, "S_TDATA_NUM_BYTES" if port == "S_AXIS" else "M_TDATA_NUM_BYTES", 4)
+
+    @property
+    def passes_tlast(self) -> bool:
+        # TLAST reaches M_AXIS only if both sides have it (TLAST_REMAP defaults to tlast[0])
+        return passes_tlast(self.spec, "S_HAS_TLAST") and passes_tlast(self.spec, "M_HAS_TLAST")

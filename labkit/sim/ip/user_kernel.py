@@ -55,6 +55,12 @@ class UserHlsKernelModel(HlsKernelModel):
     results_visible_to_ps = False
 
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
+        #: ap_ctrl_none: no CTRL register in the .hwh; the kernel runs whenever its inputs arrive
+        self.free_running = "CTRL" not in spec.registers
+        if spec.addr_range < 0x10:  # no AXI-Lite at all: a register block nobody maps keeps the base class happy
+            from dataclasses import replace
+
+            spec = replace(spec, addr_range=0x10)
         self.arguments = _arguments(spec.registers)
         self.stream_ports = {port: width or 4 for port, (_, width) in spec.stream_ports.items()}
         self.inputs = [p for p, (d, _) in spec.stream_ports.items() if d == "in"]
@@ -67,15 +73,33 @@ class UserHlsKernelModel(HlsKernelModel):
             raise no_behaviour_error(self.name, self.spec.vlnv)
         return found
 
+    def _ddr(self, address: int, nbytes: int) -> np.ndarray:
+        """The board's DDR at physical ``address`` (m_axi ports of a Python model)."""
+        self.fabric.count_bytes(self.name + ".m_axi", "read", nbytes)
+        return self.fabric.pool.view(int(address), int(nbytes))
+
+    def connect(self) -> None:
+        if self.free_running and self.inputs:
+            self._start()
+
+    def _call_ended(self, call: KernelCall) -> None:
+        super()._call_ended(call)
+        if self.free_running and self.call is call:
+            self.call = None
+            self.calls_done += 1
+            self._start()
+
     def _start(self) -> None:
-        behaviour = self.behaviour()  # before anything changes: a refused start leaves the kernel idle
+        # before anything changes: a refused start leaves the kernel idle.  An ap_ctrl_none kernel
+        # has no ap_start: it looks its behaviour up when data arrives (_fire).
+        behaviour = None if self.free_running else self.behaviour()
         now = self.fabric.now()
         start = max(now, self._busy_until)
         call = KernelCall(self, self.read_args(), now, start)
         call.hang = self.fabric.faults.take(self.name, "hang") is not None
         call.behaviour = behaviour
         self.call = self.last_call = call
-        beats = dict(behaviour.input_beats(call.args)) if behaviour.input_beats else {}
+        beats = dict(behaviour.input_beats(call.args)) if behaviour is not None and behaviour.input_beats else {}
         for port in self.inputs:
             want = beats.get(port)
             call.inputs[port] = StreamConsumer(start, self.fabric.clock_hz, lambda c, call=call: self._input_done(call),
@@ -103,8 +127,10 @@ class UserHlsKernelModel(HlsKernelModel):
         for consumer in call.inputs.values():
             consumer.release(task)
         # Registered again since ap_start (a notebook cell re-run)?  The newest behaviour computes.
-        behaviour = self.fabric.kernel_behaviours.find(self.name, self.spec.vlnv) or call.behaviour
-        outputs, cycles, estimated = behaviour.run(call.args, inputs)
+        behaviour = self.fabric.kernel_behaviours.find(self.name, self.spec.vlnv) or getattr(call, "behaviour", None)
+        if behaviour is None:
+            raise no_behaviour_error(self.name, self.spec.vlnv)
+        outputs, cycles, estimated = behaviour.run(call.args, inputs, self._ddr)
         unknown = set(outputs) - set(self.outputs_ports)
         if unknown:
             from labkit.errors import DesignError
