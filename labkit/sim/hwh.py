@@ -200,6 +200,7 @@ def hwh_design(bitfile: str | Path, profile: BoardProfile) -> Any:
             mhz = ps_clock_mhz(ps, family, int(index))
             if mhz:
                 clock["frequency"] = mhz
+    _drop_interrupts(parser, hwh.name)
     parser.design = _build_design(hwh, modules, ps, family, parser)
     log.info("%s: the simulated board takes the design from %s; the bitstream itself is not read",
              bitfile.name, hwh.name)
@@ -207,6 +208,23 @@ def hwh_design(bitfile: str | Path, profile: BoardProfile) -> Any:
 
 
 _FAMILY_NAMES = {"zynq": "Zynq-7000", "zynq_us+": "Zynq UltraScale+"}
+
+
+def _drop_interrupts(parser: Any, hwh_name: str) -> None:
+    """Interrupt lines need Linux UIO devices, which only a board has: pynq's drivers would fail to
+    create their ``Interrupt`` objects.  Without them they poll (``DMA.wait`` does), so the simulated
+    board removes the interrupts from the metadata -- the one place where it differs from a board --
+    and says so once.  ``wait_async`` and other interrupt-driven code do not run here."""
+    dropped = sorted(f"{ip}/{pin}" for ip, entry in parser.ip_dict.items()
+                     for pin in (entry.get("interrupts") or {}))
+    for entry in list(parser.ip_dict.values()) + list(getattr(parser, "hierarchy_dict", {}).values()):
+        if isinstance(entry, dict) and entry.get("interrupts"):
+            entry["interrupts"] = {}
+    parser.interrupt_controllers = {}
+    parser.interrupt_pins = {}
+    if dropped:
+        log.warning("%s: interrupt lines are not simulated (no UIO); drivers poll instead: %s",
+                    hwh_name, ", ".join(dropped))
 
 
 def _profiles():

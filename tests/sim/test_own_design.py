@@ -482,3 +482,19 @@ def test_bram_controller_is_plain_memory(device):
     mmio.array[:8] = np.arange(8, dtype=np.uint32)
     mmio.write(0x1FFC, 0xDEADBEEF)
     assert list(mmio.array[:8]) == list(range(8)) and mmio.read(0x1FFC) == 0xDEADBEEF
+
+
+def test_interrupt_lines_are_taken_out_of_the_metadata(caplog):
+    from types import SimpleNamespace
+
+    from labkit.sim.hwh import _drop_interrupts
+
+    parser = SimpleNamespace(
+        ip_dict={"dma": {"interrupts": {"mm2s_introut": {"controller": "intc", "index": 0}}}, "gpio": {"interrupts": {}}},
+        hierarchy_dict={"block": {"interrupts": {"irq": {}}}},
+        interrupt_controllers={"intc": {"parent": "", "index": 0}}, interrupt_pins={"dma/mm2s_introut": {}})
+    with caplog.at_level("WARNING", logger="labkit.sim"):
+        _drop_interrupts(parser, "design.hwh")
+    assert parser.ip_dict["dma"]["interrupts"] == {} and parser.hierarchy_dict["block"]["interrupts"] == {}
+    assert parser.interrupt_controllers == {} and parser.interrupt_pins == {}
+    assert "dma/mm2s_introut" in caplog.text and "poll" in caplog.text
