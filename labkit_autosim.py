@@ -26,10 +26,8 @@ Installed by ``setup.py`` both into wheels (``build_py``) and into editable inst
 
 from __future__ import annotations
 
-import importlib.abc
 import os
 import sys
-import warnings
 
 __all__ = ["install", "wanted"]
 
@@ -54,8 +52,12 @@ def wanted() -> bool:
     return "ipykernel" in sys.modules and not _real_board()
 
 
-class _PynqHook(importlib.abc.MetaPathFinder):
-    """Answers only for ``pynq``: lets pynq load normally, then imports ``labkit.sim`` once."""
+class _PynqHook:
+    """Answers only for ``pynq``: lets pynq load normally, then imports ``labkit.sim`` once.
+
+    A plain class with ``find_spec`` is all ``sys.meta_path`` needs; not deriving from
+    ``importlib.abc.MetaPathFinder`` keeps that module (and ``typing``) out of every interpreter's start.
+    """
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "pynq":
@@ -88,6 +90,8 @@ def _attach() -> None:
     try:
         import labkit.sim  # noqa: F401  (registers SimDevice with pynq's Device metaclass)
     except Exception as exc:  # never break `import pynq` itself
+        import warnings
+
         warnings.warn(f"LABKIT_BOARD asked for the simulated board, but labkit.sim could not be "
                       f"imported ({type(exc).__name__}: {exc}); pynq will see no simulated board",
                       RuntimeWarning, stacklevel=2)

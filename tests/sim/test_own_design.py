@@ -498,3 +498,27 @@ def test_interrupt_lines_are_taken_out_of_the_metadata(caplog):
     assert parser.ip_dict["dma"]["interrupts"] == {} and parser.hierarchy_dict["block"]["interrupts"] == {}
     assert parser.interrupt_controllers == {} and parser.interrupt_pins == {}
     assert "dma/mm2s_introut" in caplog.text and "poll" in caplog.text
+
+
+def test_the_autosim_hook_never_takes_a_real_board(monkeypatch, tmp_path):
+    import types
+
+    import labkit_autosim
+
+    monkeypatch.delenv("LABKIT_BOARD", raising=False)
+    monkeypatch.delenv("XILINX_XRT", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setattr(labkit_autosim, "FPGA_MANAGER", str(tmp_path / "no_fpga_manager_here"))
+    assert labkit_autosim.wanted()  # a Jupyter kernel without a board: the simulated board by default
+    board = tmp_path / "firmware"
+    board.write_text("")
+    monkeypatch.setattr(labkit_autosim, "FPGA_MANAGER", str(board))
+    assert not labkit_autosim.wanted()  # a PYNQ board: never
+    monkeypatch.setenv("LABKIT_BOARD", "real")
+    assert not labkit_autosim.wanted()
+    monkeypatch.setenv("LABKIT_BOARD", "sim")
+    assert labkit_autosim.wanted()  # asked for by name
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    monkeypatch.delenv("LABKIT_BOARD")
+    monkeypatch.setattr(labkit_autosim, "FPGA_MANAGER", str(tmp_path / "no_fpga_manager_here"))
+    assert not labkit_autosim.wanted()  # a plain script without LABKIT_BOARD: pynq as it is
