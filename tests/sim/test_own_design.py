@@ -522,3 +522,15 @@ def test_the_autosim_hook_never_takes_a_real_board(monkeypatch, tmp_path):
     monkeypatch.delenv("LABKIT_BOARD")
     monkeypatch.setattr(labkit_autosim, "FPGA_MANAGER", str(tmp_path / "no_fpga_manager_here"))
     assert not labkit_autosim.wanted()  # a plain script without LABKIT_BOARD: pynq as it is
+
+
+def test_labkit_sim_profile_chooses_an_ultrascale_board(tmp_path):
+    bit = design_dir(tmp_path, RESIZER_ZCU104, "resizer")
+    script = f"""
+        import pynq
+        ol = pynq.Overlay({str(bit)!r})
+        print(ol.device.name, round(pynq.Clocks.fclk0_mhz, 2), hex(ol.ip_dict["axi_dma_0"]["phys_addr"]))
+    """
+    done = _run_fresh(script, {"LABKIT_BOARD": "sim", "LABKIT_SIM_PROFILE": "ZCU104"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["ZCU104", "(simulated)", "100.0", "0xa0000000"]
