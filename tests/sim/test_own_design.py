@@ -536,3 +536,52 @@ def test_labkit_sim_profile_chooses_an_ultrascale_board(tmp_path):
     done = _run_fresh(script, {"LABKIT_BOARD": "sim", "LABKIT_SIM_PROFILE": "ZCU104"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["ZCU104", "(simulated)", "100.0", "0xa0000000"]
+
+
+LUT_CPP = r"""
+// A look-up-table kernel written for this test: an m_axi pointer (the table in DDR) and two streams.
+#include "ap_int.h"
+#include "hls_stream.h"
+#include "ap_axi_sdata.h"
+
+typedef ap_axiu<24, 1, 1, 1> pixel_t;
+
+void resize_accel(hls::stream<pixel_t>& src, hls::stream<pixel_t>& dst, int src_rows, int src_cols,
+                  int dst_rows, const unsigned char* dst_cols) {
+    const int n = src_rows * src_cols;
+    for (int i = 0; i < n; ++i) {
+        pixel_t p = src.read();
+        pixel_t q;
+        for (int b = 0; b < 3; ++b) q.data(8 * b + 7, 8 * b) = dst_cols[(int)p.data(8 * b + 7, 8 * b)];
+        q.last = i == n - 1;
+        dst.write(q);
+    }
+}
+"""
+
+
+@pytest.mark.needs_gxx
+def test_a_cpp_kernel_reads_ddr_through_a_pointer(sim_board, tmp_path, monkeypatch):
+    from labkit.sim import register_cpp_kernel
+
+    monkeypatch.setenv("LABKIT_CACHE", str(tmp_path / "cache"))
+    sim_board("PYNQ-Z2")
+    ol = pynq.Overlay(str(design_dir(tmp_path, RESIZER_Z2, "resizer")))
+    source = tmp_path / "lut.cpp"
+    source.write_text(LUT_CPP)
+    register_cpp_kernel("resize_accel_0", source)
+    table = pynq.allocate(shape=(256,), dtype=np.uint8)
+    table[:] = (np.arange(256) * 7) % 256
+    table.sync_to_device()
+    src = pynq.allocate(shape=(5, 6, 3), dtype=np.uint8)
+    dst = pynq.allocate(shape=(5, 6, 3), dtype=np.uint8)
+    src[:] = np.arange(90).reshape(5, 6, 3)
+    rm = ol.resize_accel_0.register_map
+    rm.src_rows, rm.src_cols = 5, 6
+    rm.dst_cols = table.physical_address  # the pointer argument's register
+    ol.axi_dma_0.sendchannel.transfer(src)
+    ol.axi_dma_0.recvchannel.transfer(dst)
+    ol.resize_accel_0.write(0x00, 0x01)
+    ol.axi_dma_0.sendchannel.wait()
+    ol.axi_dma_0.recvchannel.wait()
+    assert np.array_equal(np.asarray(dst), np.asarray(table)[np.asarray(src)])
