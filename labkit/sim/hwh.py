@@ -58,6 +58,8 @@ class HwhModule:
     parameters: dict[str, str]
     #: bus interface name -> (TYPE, BUSNAME, interface VLNV, TDATA_NUM_BYTES or 0)
     buses: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
+    #: path in the block design, "hier/ip" for an IP inside a hierarchy (pynq's ip_dict key)
+    fullname: str = ""
 
 
 def read_hwh(path: str | Path) -> list[HwhModule]:
@@ -80,7 +82,9 @@ def read_hwh(path: str | Path) -> list[HwhModule]:
                     except (TypeError, ValueError):
                         pass
             buses[bus.get("NAME")] = (bus.get("TYPE", ""), busname, bus.get("VLNV", ""), width)
-        modules.append(HwhModule(mod.get("INSTANCE"), mod.get("VLNV", ""), mod.get("MODTYPE", ""), params, buses))
+        fullname = (mod.get("FULLNAME") or mod.get("INSTANCE") or "").lstrip("/")
+        modules.append(HwhModule(mod.get("INSTANCE"), mod.get("VLNV", ""), mod.get("MODTYPE", ""), params, buses,
+                                 fullname))
     return modules
 
 
@@ -246,13 +250,10 @@ def _build_design(hwh: Path, modules: list[HwhModule], ps: HwhModule, family: st
         kind = catalogue_entry(mod.vlnv)
         if kind == "transparent":
             continue
-        entry = by_path.get(mod.instance) or ip_dict.get(mod.instance)
-        for key, value in ip_dict.items():  # hierarchies: ip_dict keys are full paths
-            if entry is None and key.split("/")[-1] == mod.instance:
-                entry = value
+        entry = by_path.get(mod.fullname) or ip_dict.get(mod.fullname)  # ip_dict keys are full paths
         base = int(entry["phys_addr"]) if entry is not None and entry.get("phys_addr") is not None else None
         addr_range = int(entry["addr_range"]) if base is not None else 0
-        name = (entry or {}).get("fullpath", mod.instance) if entry is not None else mod.instance
+        name = mod.fullname or mod.instance
         ports = {p for (ip, p) in mem_ports if ip == mod.instance}
         memory_port = mem_ports.get((mod.instance, sorted(ports)[0])) if ports else None
         params = dict(mod.parameters)
@@ -273,7 +274,9 @@ def _build_design(hwh: Path, modules: list[HwhModule], ps: HwhModule, family: st
         warnings.warn(f"{hwh.name}: the simulated board has no model of {len(unknown)} IP: {', '.join(unknown)}. "
                       f"The design loads; touching those IPs raises an error (never silent zeros).",
                       RuntimeWarning, stacklevel=4)
-    inst_to_name = {spec.name.split("/")[-1]: spec.name for spec in ips}
+    names = {spec.name for spec in ips}
+    inst_to_name = {mod.instance: mod.fullname or mod.instance for mod in modules
+                    if (mod.fullname or mod.instance) in names}
     kept = {}
     for (src, sport), (dst, dport) in streams.items():
         if src in inst_to_name and dst in inst_to_name:

@@ -585,3 +585,14 @@ def test_a_cpp_kernel_reads_ddr_through_a_pointer(sim_board, tmp_path, monkeypat
     ol.axi_dma_0.sendchannel.wait()
     ol.axi_dma_0.recvchannel.wait()
     assert np.array_equal(np.asarray(dst), np.asarray(table)[np.asarray(src)])
+
+
+def test_an_ip_inside_a_hierarchy_is_reached_through_pynqs_hierarchy(sim_board, tmp_path):
+    device = sim_board("PYNQ-Z2")
+    bit = design_dir(tmp_path, AXI_GPIO, "axi_gpio")
+    _edit_hwh(bit, "leds", lambda mod: mod.set("FULLNAME", "/io/leds"))
+    ol = pynq.Overlay(str(bit))
+    assert "io/leds" in ol.ip_dict and "io" in ol.hierarchy_dict
+    ol.io.leds.write(0x4, 0)
+    ol.io.leds.write(0x0, 0b11)
+    assert device.ip_model("io/leds").driven() == 0b11
