@@ -596,3 +596,15 @@ def test_an_ip_inside_a_hierarchy_is_reached_through_pynqs_hierarchy(sim_board, 
     ol.io.leds.write(0x4, 0)
     ol.io.leds.write(0x0, 0b11)
     assert device.ip_model("io/leds").driven() == 0b11
+
+
+def test_a_kernel_model_that_raises_says_which_kernel_and_what_it_got(sim_board, tmp_path):
+    sim_board("PYNQ-Z2")
+    ol = pynq.Overlay(str(design_dir(tmp_path, RESIZER_Z2, "resizer")))
+    register_kernel("resize_accel_0", lambda args, inputs: {"dst": inputs["src"].reshape(7, 7)})
+    src = pynq.allocate(shape=(4, 4, 3), dtype=np.uint8)
+    dst = pynq.allocate(shape=(4, 4, 3), dtype=np.uint8)
+    ol.resize_accel_0.write(0x00, 0x01)
+    ol.axi_dma_0.recvchannel.transfer(dst)
+    with pytest.raises(DesignError, match="resize_accel_0: the kernel's python model raised ValueError.*48"):
+        ol.axi_dma_0.sendchannel.transfer(src)

@@ -130,7 +130,16 @@ class UserHlsKernelModel(HlsKernelModel):
         behaviour = self.fabric.kernel_behaviours.find(self.name, self.spec.vlnv) or getattr(call, "behaviour", None)
         if behaviour is None:
             raise no_behaviour_error(self.name, self.spec.vlnv)
-        outputs, cycles, estimated = behaviour.run(call.args, inputs, self._ddr)
+        try:
+            outputs, cycles, estimated = behaviour.run(call.args, inputs, self._ddr)
+        except Exception as exc:
+            from labkit.errors import DesignError
+
+            self.call = None  # the call is dropped: the kernel is idle again, the DMA feeding it stays busy
+            sizes = {port: data.nbytes for port, data in inputs.items()}
+            raise DesignError(f"{self.name}: the kernel's {behaviour.label} raised {type(exc).__name__}: {exc} "
+                              f"(arguments {call.args}, input bytes {sizes}). Fix the model and register it "
+                              f"again, then reload the overlay to reset the DMA.") from exc
         unknown = set(outputs) - set(self.outputs_ports)
         if unknown:
             from labkit.errors import DesignError
