@@ -139,7 +139,8 @@ PYNQ_Z2 = BoardProfile(
 UG1085 = "Xilinx UG1085 Zynq UltraScale+ Device Technical Reference Manual"
 ZCU104_UG = "Xilinx UG1267 ZCU104 Evaluation Board User Guide"
 KV260_DS = "Xilinx DS986 Kria K26 SOM data sheet / UG1089 KV260 starter kit"
-PYNQ_ZU_CMA = "PYNQ image for Zynq UltraScale+ boards (ZCU104, KV260) boots with cma=512M"
+PYNQ_ZU_CMA = ("estimate: ZynqMP/Kria Linux images commonly boot with cma=512M (e.g. the Kria KD240 boot "
+               "arguments); the PYNQ ZCU104/KV260 images' own value was not checked")
 
 _ZYNQ_US_COMMON = dict(
     arch="aarch64",
