@@ -608,3 +608,10 @@ def test_a_kernel_model_that_raises_says_which_kernel_and_what_it_got(sim_board,
     ol.axi_dma_0.recvchannel.transfer(dst)
     with pytest.raises(DesignError, match="resize_accel_0: the kernel's python model raised ValueError.*48"):
         ol.axi_dma_0.sendchannel.transfer(src)
+
+
+def test_an_ultrascale_board_without_a_power_model_has_no_rails(sim_board):
+    device = sim_board("ZCU104")
+    assert pynq.get_rails() == {}  # as pynq says on a board without PMBus sensors
+    assert device.fabric.clock_hz == pytest.approx(100e6, rel=1e-4)
+    assert device.fabric.slcr.cpu_mhz() == pytest.approx(1200, rel=1e-3)
