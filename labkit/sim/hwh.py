@@ -194,7 +194,9 @@ def hwh_design(bitfile: str | Path, profile: BoardProfile) -> Any:
         raise DesignError(f"{hwh.name} is a {_FAMILY_NAMES[family]} design ({ps.vlnv}), but the simulated board is "
                           f"a {profile.name} ({_FAMILY_NAMES[profile.family]}). Choose a matching board with "
                           f"LABKIT_SIM_PROFILE={wanted[0] if wanted else '?'} (profiles of that family: "
-                          f"{', '.join(wanted)}).")
+                          f"{', '.join(wanted)}), set before pynq is imported: in the environment of the script "
+                          f"or of `make lab`, or `%env LABKIT_SIM_PROFILE={wanted[0] if wanted else '?'}` as the "
+                          f"first cell of a notebook (then restart its kernel).")
     parser = load_metadata(hwh)
     # pynq 4.0.0's parser leaves a Zynq-7000 clock's "frequency" at None (pynqmetadata reads the
     # UltraScale+ parameter name for every PS), and Overlay.download passes it to Clocks.set_pl_clk.
