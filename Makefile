@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 # What the compiled parts of the package are built from: reinstall when they change.
-BUILD_INPUTS := setup.py pyproject.toml $(wildcard labkit/sim/*.c) $(wildcard hls/*/*.cpp hls/*/*.h hls/common/*.h hls/common/csim/*.h)
+BUILD_INPUTS := setup.py pyproject.toml labkit-autosim.pth labkit_autosim.py $(wildcard labkit/sim/*.c) $(wildcard hls/*/*.cpp hls/*/*.h hls/common/*.h hls/common/csim/*.h)
 LAB_HOST ?= 127.0.0.1
 LAB_PORT ?= 8888
 
@@ -22,8 +22,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade "pip>=23" >/dev/null
 
+# hls4ml's wheel carries Xilinx's open-source arbitrary-precision headers (ap_int.h, ap_fixed.h,
+# hls_stream.h; Apache-2.0) that a user's HLS C++ is compiled against on the simulated board
+# (labkit/sim/cpp_kernel.py). Only the headers are needed: --no-deps keeps its ML stack out.
+HLS4ML ?= hls4ml==1.3.0
+
 $(VENV)/.installed: $(BIN)/python $(BUILD_INPUTS)
 	$(PIP) install -e ".[lab]"
+	$(PIP) install --no-deps "$(HLS4ML)"
 	@touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed

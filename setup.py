@@ -16,6 +16,7 @@ from pathlib import Path
 
 from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).parent
 # -O3: the simulated PL runs these kernels on every transfer, and -O3 makes them ~15% faster.
@@ -39,6 +40,38 @@ class BuildExt(build_ext):
                 ext.include_dirs.append(numpy.get_include())
 
 
+# labkit-autosim.pth: lets plain pynq code find the simulated board (see labkit_autosim.py for why).
+# A .pth file only works at the top of site-packages, and neither kind of install puts package data
+# there: a wheel gets it from build_py (copied to the root of build_lib, which is the wheel's root),
+# an editable install (PEP 660, setuptools >= 64) from editable_wheel, whose wheel otherwise holds
+# only setuptools' own __editable__ .pth and finder.
+AUTOSIM_PTH = "labkit-autosim.pth"
+
+
+class BuildPyWithPth(build_py):
+    def run(self) -> None:
+        super().run()
+        self.copy_file(AUTOSIM_PTH, str(Path(self.build_lib, AUTOSIM_PTH)), preserve_mode=0)
+
+
+CMDCLASS = {"build_ext": BuildExt, "build_py": BuildPyWithPth}
+try:
+    from setuptools.command.editable_wheel import editable_wheel
+except ImportError:  # setuptools < 64: `pip install -e` runs `develop`, which has no wheel to add to
+    editable_wheel = None
+else:
+    class EditableWheelWithPth(editable_wheel):
+        def _create_wheel_file(self, bdist_wheel):  # setuptools' one hook where the wheel exists
+            wheel_path = super()._create_wheel_file(bdist_wheel)
+            from wheel.wheelfile import WheelFile
+
+            with WheelFile(wheel_path, "a") as wheel:
+                wheel.write(str(HERE / AUTOSIM_PTH), AUTOSIM_PTH)
+            return wheel_path
+
+    CMDCLASS["editable_wheel"] = EditableWheelWithPth
+
+
 setup(
     name="pynq-transfer-lab",
     version="0.1.0",
@@ -50,9 +83,10 @@ setup(
     # labkit.notebooks is the notebooks/ folder: what `pynq get-notebooks pynq-transfer-lab` delivers
     packages=find_packages(include=["labkit", "labkit.*"]) + ["labkit.notebooks"],
     package_dir={"labkit.notebooks": "notebooks"},
+    py_modules=["labkit_autosim"],
     package_data={
         "labkit.notebooks": ["*.ipynb"],
-        "labkit.sim": ["overlays/*.simdesign"],
+        "labkit.sim": ["overlays/*.simdesign", "cpp/*.h"],
         "labkit.classifier": ["weights/*.npz"],
         "labkit": ["data/*", "overlays/*"],
     },
@@ -63,7 +97,7 @@ setup(
         Extension("labkit.sim._hlskernels", hls_sources(), language="c++",
                   include_dirs=["hls/common/csim", "hls/common"], extra_compile_args=HLS_CXXFLAGS),
     ],
-    cmdclass={"build_ext": BuildExt},
+    cmdclass=CMDCLASS,
     install_requires=[
         "pynq>=3.0,<5",
         "numpy>=1.21,<2",  # pynq 4.0.0 is built for numpy 1.x

@@ -15,7 +15,7 @@ from .timing import format_seconds
 
 __all__ = ["check_element_address", "check_per_word_prediction", "check_array_slice", "check_packed16",
            "check_dma_max_transfer", "check_dma_status_bit", "check_pingpong_speedup", "check_limiting_stage",
-           "check_dram_syncs", "DMASR_BITS"]
+           "check_dram_syncs", "check_flip_kernel", "DMASR_BITS"]
 
 
 def _verdict(ok: bool, message: str) -> bool:
@@ -404,3 +404,41 @@ def check_dram_syncs(overlay, rowsum_on_pl, rows: int = 8, cols: int = 32, seed:
         problems.append(f"you returned {what}, not what the kernel wrote to DDR: the CPU read its own cached "
                         "copy of dst. Call dst.sync_from_device() after ap_done and before reading dst.")
     return _verdict(False, " And: ".join(problems) if problems else "the sums differ from the image's row sums.")
+
+
+def check_flip_kernel(image, result) -> bool:
+    """Exercise of 10_own_overlay: a kernel model that turns the picture upside down.
+
+    ``image`` is what went into the DMA, ``result`` what came back through the kernel.  Never raises:
+    whatever comes back, the answer says what it looks like and what to change.
+    """
+    try:
+        image = np.asarray(image)
+        result = np.asarray(result)
+    except Exception as exc:  # a check never raises: say what was handed over instead
+        return _verdict(False, f"could not read the arrays ({type(exc).__name__}: {exc}); pass the input image "
+                               f"and the output buffer.")
+    if result.shape != image.shape:
+        return _verdict(False, f"the output has shape {result.shape}, the image {image.shape}: a flip keeps the "
+                               f"size, so set dst_rows/dst_cols to src_rows/src_cols and allocate the output "
+                               f"buffer with the image's shape.")
+    wanted = image[::-1]
+    if np.array_equal(result, wanted):
+        return _verdict(True, "the rows come back in reverse order: your model ran in the simulated PL, between "
+                              "the two DMA channels, exactly where the HLS kernel would.")
+    if not result.any() and image.any():
+        return _verdict(False, "the output is all zeros: nothing reached the S2MM channel. Does your function "
+                               "return {'dst': array}, and did recvchannel.wait() return?")
+    if np.array_equal(result, image):
+        return _verdict(False, "the image came back unchanged: your model returned its input. Reverse the rows "
+                               "(axis 0) of the (rows, cols, 3) picture.")
+    if np.array_equal(result, image[:, ::-1]):
+        return _verdict(False, "that is a left-right mirror (columns reversed). Upside down reverses the rows: "
+                               "axis 0 of the (rows, cols, 3) picture.")
+    if np.array_equal(result, image[::-1, ::-1]):
+        return _verdict(False, "rows and columns are both reversed (a 180-degree turn). Reverse only the rows.")
+    if np.array_equal(result.reshape(-1)[::-1], image.reshape(-1)):
+        return _verdict(False, "you reversed the whole byte stream, so each pixel's colour bytes are reversed too "
+                               "(BGR became RGB). Reshape to (rows, cols, 3) first and reverse axis 0 only.")
+    return _verdict(False, "the output differs from the upside-down picture. Reshape inputs['src'] to "
+                           "(src_rows, src_cols, 3), reverse axis 0, and return it as {'dst': ...}.")

@@ -277,3 +277,23 @@ def test_dram_syncs_nonsense(board):
         checks.check_dram_syncs(None, _student(True, True))
     with pytest.raises(TypeError):
         checks.check_dram_syncs(board, "not a function")
+
+
+def test_check_flip_kernel_hints_for_every_wrong_answer(capsys):
+    from labkit.checks import check_flip_kernel
+
+    image = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    assert check_flip_kernel(image, image[::-1]) is True
+    wrong = {
+        "unchanged": image,
+        "left-right": image[:, ::-1],
+        "180-degree": image[::-1, ::-1],
+        "byte stream": image.reshape(-1)[::-1].reshape(image.shape),
+        "all zeros": np.zeros_like(image),
+        "shape": image[:2],
+        "differs": image + 1,
+    }
+    for hint, answer in wrong.items():
+        assert check_flip_kernel(image, answer) is False
+        assert hint in capsys.readouterr().out
+    assert check_flip_kernel(image, object()) is False  # never raises

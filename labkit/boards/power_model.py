@@ -53,6 +53,8 @@ from typing import Iterator, Mapping
 
 from labkit.kernels import cnn_classifier, ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
 
+from labkit.errors import DesignError
+
 from .profiles import BoardProfile, Sourced, get_profile
 
 #: Xilinx catalogue VLNVs of the infrastructure IPs priced below (the lab's kernels carry their own).
@@ -191,7 +193,16 @@ _CONSTANTS = {"PYNQ-Z1": _zynq7020_constants("PYNQ-Z1"), "PYNQ-Z2": _zynq7020_co
 
 def power_constants(profile: str | BoardProfile | None = None) -> PowerConstants:
     """The power model's constants for a board profile (PYNQ-Z1 unless named)."""
-    return _CONSTANTS[get_profile(profile).name]
+    name = get_profile(profile).name
+    try:
+        return _CONSTANTS[name]
+    except KeyError:
+        raise DesignError(f"the power model has no constants for {name}; it models {', '.join(_CONSTANTS)}") from None
+
+
+def has_power_model(profile: str | BoardProfile | None = None) -> bool:
+    """Whether the power model covers this board (the UltraScale+ profiles have no rails model yet)."""
+    return get_profile(profile).name in _CONSTANTS
 
 
 # -- rails ---------------------------------------------------------------------------------------------------

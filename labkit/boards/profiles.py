@@ -75,6 +75,11 @@ class BoardProfile:
     ps_ref_loop_us: Sourced
     description: str = ""
     extra: dict = field(default_factory=dict)
+    #: "zynq" (Zynq-7000, PS block processing_system7) or "zynq_us+" (Zynq UltraScale+ MPSoC,
+    #: zynq_ultra_ps_e): a design's .hwh names its PS, and it only loads on a profile of that family
+    family: str = "zynq"
+    #: the PS block's VLNV name in a .hwh of this family
+    ps_modtype: str = "processing_system7"
 
     @property
     def cpu_mhz(self) -> float:
@@ -133,7 +138,62 @@ PYNQ_Z2 = BoardProfile(
     **_ZYNQ7000_COMMON,
 )
 
-PROFILES: dict[str, BoardProfile] = {p.name: p for p in (PYNQ_Z1, PYNQ_Z2)}
+UG1085 = "Xilinx UG1085 Zynq UltraScale+ Device Technical Reference Manual"
+ZCU104_UG = "Xilinx UG1267 ZCU104 Evaluation Board User Guide"
+KV260_DS = "Xilinx DS986 Kria K26 SOM data sheet / UG1089 KV260 starter kit"
+PYNQ_ZU_CMA = ("estimate: ZynqMP/Kria Linux images commonly boot with cma=512M (e.g. the Kria KD240 boot "
+               "arguments); the PYNQ ZCU104/KV260 images' own value was not checked")
+
+_ZYNQ_US_COMMON = dict(
+    arch="aarch64",
+    family="zynq_us+",
+    ps_modtype="zynq_ultra_ps_e",
+    ref_clk_mhz=Sourced(33.333, "MHz", f"{ZCU104_UG}: 33.333 MHz PS_REF_CLK; pynq's _ClocksUltrascale default"),
+    arm_pll_fdiv=Sourced(72, "", f"{UG1085} APLL_CTRL.FBDIV: 72 x 33.333 MHz = 2400 MHz (board preset)"),
+    cpu_divisor=Sourced(2, "", "ACPU_CTRL divisor: 2400 MHz / 2 = 1200 MHz, the Cortex-A53 clock of these boards"),
+    io_pll_fdiv=Sourced(90, "", f"{UG1085} IOPLL_CTRL.FBDIV 90 with DIV2: 33.333 x 90 / 2 = 1500 MHz (board preset)"),
+    ddr_pll_fdiv=Sourced(64, "", "DPLL_CTRL.FBDIV 64 with DIV2: 1066 MHz DPLL (board preset for DDR4-2133)"),
+    fclk0_mhz=Sourced(100.0, "MHz", "pl_clk0 of PYNQ overlays (IOPLL 1500 MHz / 15)"),
+    cma_bytes=Sourced(512 * MiB, "B", PYNQ_ZU_CMA),
+    cma_base=Sourced(0x6000_0000, "address",
+                     "estimate: Linux places CMA at the top of the low 2 GiB of DDR; the last 512 MiB of it"),
+    bo_min_bytes=Sourced(8192, "B", f"{PYNQ_400}: allocate_bo rounds every buffer up to at least 8 KiB"),
+    gp_data_bits=Sourced(32, "bit", "AXI-Lite on M_AXI_HPM0_FPD: PYNQ overlays register windows are 32-bit words"),
+    gp_write_cycles=Sourced(
+        20, "PL cycles",
+        "estimate: the PYNQ-Z1 forum figure (20 cycles per store at 100 MHz) kept for the HPM0 port; no "
+        "published per-store measurement on ZCU104/KV260 was found"),
+    gp_read_cycles=Sourced(
+        30, "PL cycles", "estimate: a load waits for the AXI read response; 1.5x the store cost as on Zynq-7000"),
+    hp_ports=Sourced(4, "", f"{UG1085} ch. 35: S_AXI_HP0..HP3_FPD"),
+    hp_data_bits=Sourced(128, "bit", f"{UG1085} ch. 35: HP ports are 32, 64 or 128 bits wide; 128 by default"),
+    ps_ref_loop_us=Sourced(
+        8.0, "us",
+        "estimate: the PYNQ-Z1 forum figure (31.5 us per MMIO.write loop iteration) scaled by the Cortex-A53 at "
+        "1.2 GHz vs the Cortex-A9 at 650 MHz (about 4x per clock and clock together)"),
+)
+
+ZCU104 = BoardProfile(
+    name="ZCU104",
+    part="xczu7ev-ffvc1156-2-e",
+    description="Xilinx ZCU104: Zynq UltraScale+ XCZU7EV, quad Cortex-A53 at 1.2 GHz, 2 GB DDR4 on the PS",
+    ddr_bytes=Sourced(2048 * MiB, "B", f"{ZCU104_UG}: 2 GB DDR4 SODIMM on the PS side (64-bit)"),
+    ddr_peak_mb_s=Sourced(19200, "MB/s", f"{ZCU104_UG}: 64-bit DDR4 at 2400 MT/s"),
+    **_ZYNQ_US_COMMON,
+)
+
+KV260 = BoardProfile(
+    name="KV260",
+    part="xck26-sfvc784-2LV-c",
+    description="Xilinx Kria KV260: K26 SOM (Zynq UltraScale+ XCK26), quad Cortex-A53 at 1.333 GHz, 4 GB DDR4",
+    ddr_bytes=Sourced(4096 * MiB, "B", f"{KV260_DS}: 4 GB 64-bit DDR4"),
+    ddr_peak_mb_s=Sourced(19200, "MB/s", f"{KV260_DS}: 64-bit DDR4 at 2400 MT/s"),
+    **{**_ZYNQ_US_COMMON,
+       "arm_pll_fdiv": Sourced(80, "", f"{UG1085} APLL_CTRL.FBDIV: 80 x 33.333 MHz = 2666 MHz (K26 preset)"),
+       "cpu_divisor": Sourced(2, "", f"ACPU_CTRL divisor: 2666 MHz / 2 = 1333 MHz ({KV260_DS}: A53 up to 1.333 GHz)")},
+)
+
+PROFILES: dict[str, BoardProfile] = {p.name: p for p in (PYNQ_Z1, PYNQ_Z2, ZCU104, KV260)}
 DEFAULT_PROFILE = PYNQ_Z1.name
 
 

@@ -29,7 +29,7 @@ import pynq
 
 from labkit.errors import BoardNotFoundError
 
-from .designs import SimParser, read_design_file
+from .designs import SIMDESIGN_SUFFIX, SimParser, read_design_file
 from .fabric import Fabric, pace_from_env
 from .memory import BufferObject, ContiguousPool, SimBuffer
 from .probe import SimBoardProbe
@@ -137,10 +137,25 @@ class SimDevice(pynq.Device):
         self.fabric.extra_overhead_s += time.perf_counter() - start
 
     # -- overlays ----------------------------------------------------------------------------
-    def get_bitfile_metadata(self, bitfile_name: str, partial: bool = False) -> SimParser:
+    def get_bitfile_metadata(self, bitfile_name: str, partial: bool = False) -> Any:
+        """Metadata of an overlay: a lab design (``.simdesign``) or a Vivado ``.bit`` with its ``.hwh``.
+
+        For a ``.bit`` the metadata is pynq's own parse of the ``.hwh`` beside it (see ``hwh.py``).
+        """
         if partial:
             raise NotImplementedError("the simulated board has no partial reconfiguration")
-        return read_design_file(bitfile_name).parser(self.profile)
+        if Path(bitfile_name).suffix == SIMDESIGN_SUFFIX:
+            return read_design_file(bitfile_name).parser(self.profile)
+        from .hwh import hwh_design  # imported late: pynq's metadata parser is slow to import
+
+        parser = hwh_design(bitfile_name, self.profile)
+        parser.design.check()
+        return parser
+
+    def ip_model(self, name: str):
+        """The model of IP ``name`` in the loaded design -- e.g. to press an AXI GPIO's buttons:
+        ``pynq.Device.active_device.ip_model("buttons").set_inputs(0b01)``."""
+        return self.fabric.ip(name)
 
     def download(self, bitstream, parser: SimParser | None = None) -> None:
         if parser is None:

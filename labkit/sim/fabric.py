@@ -33,9 +33,11 @@ import numpy as np
 from labkit.errors import AddressError, DesignError
 
 from .faults import FaultInjector
-from .ip import model_class
+from .kernel_behaviour import KernelBehaviours
+from .ip import model_for
 from .ip.base import IPModel, RegStats
 from .ip.slcr import SlcrModel
+from .ip.zu_clocks import ZuClocks
 from .memory import ContiguousPool
 from labkit.boards.profiles import BoardProfile
 from .streams import StreamChannel
@@ -94,6 +96,8 @@ class Fabric:
         self.pool = pool
         self.timeline = Timeline()
         self.faults = FaultInjector()
+        #: behaviours of users' HLS kernels registered on this board (kernel_behaviour.py)
+        self.kernel_behaviours = KernelBehaviours()
         # Shared with every register window (see _regwindow.c and the _CFG_* layout above).
         self._gp_config = np.zeros(_CFG_LEN, dtype=np.float64)
         self._ps_config = np.zeros(_CFG_LEN, dtype=np.float64)  # PS-internal registers cost no GP-port time
@@ -105,8 +109,14 @@ class Fabric:
         self.extra_overhead_s = 0.0
         #: things a board would not tell you but the simulation can: (perf_counter time, ip, message)
         self.events: deque[tuple[float, str, str]] = deque(maxlen=1000)
-        self.slcr = SlcrModel(self, profile)
-        self._ps_ips: list[IPModel] = [self.slcr]
+        # The PS clock registers pynq's Clocks drives: the SLCR on Zynq-7000, CRL/CRF_APB on UltraScale+.
+        self._ps_ips: list[IPModel]
+        if profile.family == "zynq_us+":
+            self.slcr = ZuClocks(self, profile)
+            self._ps_ips = list(self.slcr.models)
+        else:
+            self.slcr = SlcrModel(self, profile)
+            self._ps_ips = [self.slcr]
         self.ips: dict[str, IPModel] = {}
         self.design: "Design | None" = None
         self.streams: dict[tuple[str, str], tuple[str, str]] = {}  #: (ip, out port) -> (ip, in port)
@@ -163,7 +173,7 @@ class Fabric:
             old = self.ips
             new: dict[str, IPModel] = {}
             for spec in design.ips:
-                cls = model_class(spec.vlnv)
+                cls = model_for(spec)
                 previous = old.get(spec.name)
                 if previous is not None and type(previous) is cls and previous.spec == spec:
                     previous.shutdown()
@@ -200,27 +210,40 @@ class Fabric:
             raise DesignError(f"no IP called {name!r} in the PL; IPs: {loaded}") from None
 
     def _build_channels(self) -> None:
-        """One StreamChannel per master->slave connection, folding FIFOs into the channel's depth."""
+        """One StreamChannel per master->slave connection, folding FIFOs, register slices and width
+        converters (``passthrough`` models) into the channel: their depth adds up, a converter lets
+        the two ends have different widths."""
         self._channels_out: dict[tuple[str, str], StreamChannel] = {}
         self._channels_in: dict[tuple[str, str], StreamChannel] = {}
         for (src, sport), (dst, dport) in self.streams.items():
+            if src not in self.ips or dst not in self.ips:
+                continue  # an end that is not modelled (listed at load): nothing can flow there
             if getattr(self.ips[src], "passthrough", None):
                 continue  # reached by following the connection into the FIFO
             depth = 0
+            converts = False
+            tlast = True
             seen = {(src, sport)}
             while getattr(self.ips[dst], "passthrough", None):
                 fifo = self.ips[dst]
                 depth += fifo.depth
+                converts = converts or getattr(fifo, "converts_width", False)
+                tlast = tlast and getattr(fifo, "passes_tlast", True)
                 out = (dst, fifo.passthrough[dport])
                 if out in seen or out not in self.streams:
                     raise DesignError(f"stream from {src}.{sport} ends inside {dst} (its {out[1]} is unconnected)")
                 seen.add(out)
                 dst, dport = self.streams[out]
-            width = self.ips[src].stream_width(sport)
-            if self.ips[dst].stream_width(dport) != width:
-                raise DesignError(f"{src}.{sport} is {8 * width} bits wide but {dst}.{dport} is "
-                                  f"{8 * self.ips[dst].stream_width(dport)}: Vivado would need a width converter")
-            channel = StreamChannel(self, f"{src}.{sport}->{dst}.{dport}", width, depth)
+                if dst not in self.ips:
+                    break
+            if dst not in self.ips:
+                continue
+            width = self.ips[dst].stream_width(dport)
+            if self.ips[src].stream_width(sport) != width and not converts:
+                raise DesignError(f"{src}.{sport} is {8 * self.ips[src].stream_width(sport)} bits wide but "
+                                  f"{dst}.{dport} is {8 * width}: Vivado would need a width converter")
+            channel = StreamChannel(self, f"{src}.{sport}->{dst}.{dport}", width, depth, converts=converts,
+                                    drops_tlast=not tlast)
             self._channels_out[(src, sport)] = channel
             self._channels_in[(dst, dport)] = channel
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynq.pmbus import Rail
 
-from labkit.boards.power_model import INPUT_RAIL, RAILS
+from labkit.boards.power_model import INPUT_RAIL, RAILS, has_power_model
 
 from .meter import FabricMeter
 
@@ -128,7 +128,13 @@ def _entry(device: "SimDevice") -> tuple[FabricMeter, dict[str, SimRail]]:
 
 
 def sim_rails(device: "SimDevice") -> dict[str, SimRail]:
-    """The modelled rails of ``device``, by name (a new dict each call; the rails are shared)."""
+    """The modelled rails of ``device``, by name (a new dict each call; the rails are shared).
+
+    A board the power model does not cover (ZCU104, KV260 for now) has none, as ``pynq.get_rails()``
+    returns ``{}`` on a board without PMBus sensors.
+    """
+    if not has_power_model(device.profile):
+        return {}
     return dict(_entry(device)[1])
 
 

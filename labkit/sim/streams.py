@@ -71,6 +71,16 @@ class Chunk:
         self.borrowed = borrowed
         self.notified = False
 
+    def rewidth(self, width: int, clock_hz: float) -> None:
+        """Pass through an AXI-Stream width converter (PG183): the same bytes in beats of ``width``.
+
+        The converter moves one beat per cycle on each side, so the narrower side sets the pace:
+        the last beat leaves no earlier than one cycle per output beat after the first.
+        """
+        self.width = int(width)
+        self.beats = -(-self.nbytes // self.width)
+        self.t_last = max(self.t_last, self.t_first + (self.beats - 1) / clock_hz)
+
     def notify_producer(self, future: Any) -> None:
         """Tell the producer this chunk has been taken (once)."""
         if self.notified:
@@ -179,11 +189,16 @@ def gather_ops(takes: list[Take], keep: list) -> tuple[np.ndarray, list[tuple]]:
 class StreamChannel:
     """A connection from one master stream port to one slave port, with an optional FIFO."""
 
-    def __init__(self, fabric: "Fabric", name: str, width: int, depth: int = 0) -> None:
+    def __init__(self, fabric: "Fabric", name: str, width: int, depth: int = 0, converts: bool = False,
+                 drops_tlast: bool = False) -> None:
         self.fabric = fabric
         self.name = name
-        self.width = width  #: bytes per beat (TDATA width / 8)
+        self.width = width  #: bytes per beat at the consumer's end (TDATA width / 8)
         self.depth = depth  #: beats the channel can hold without a consumer (axis_data_fifo depth)
+        #: an axis_dwidth_converter sits on the channel: producers may offer beats of another width
+        self.converts = converts
+        #: an IP on the channel is configured without TLAST (HAS_TLAST = 0): packet ends are lost
+        self.drops_tlast = drops_tlast
         self.queue: deque[Chunk] = deque()
         self.consumers: deque[StreamConsumer] = deque()
 
@@ -192,6 +207,10 @@ class StreamChannel:
 
     def offer(self, chunk: Chunk) -> None:
         """A producer puts ``chunk`` on the stream."""
+        if self.drops_tlast:
+            chunk.last = False
+        if chunk.width != self.width and self.converts:
+            chunk.rewidth(self.width, self.fabric.clock_hz)
         if chunk.width != self.width:
             raise ValueError(f"{self.name}: {chunk.width}-byte beats offered on a {self.width}-byte stream")
         fits = chunk.beats <= self.depth - self.buffered_beats()

@@ -69,12 +69,18 @@ def _field(offset: int, width: int, access: str, description: str) -> dict:
     return {"bit_offset": offset, "bit_width": width, "access": access, "description": description}
 
 
-def _channel_registers(prefix: str, base: int, addr_name: str) -> dict[str, dict]:
+def _channel_registers(prefix: str, base: int, addr_name: str, addr_field: str,
+                       length_bits: int = 26) -> dict[str, dict]:
+    """One channel's registers, with the register and field names Vivado writes into a ``.hwh``
+    (``MM2S_SA.Source_Address``, ``S2MM_LENGTH.Length`` ...), so tutorial code that prints them
+    runs on the lab's design as on a Vivado one."""
     return {
         f"{prefix}_DMACR": {"address_offset": base + DMACR, "size": 32, "access": "read-write",
                             "description": f"{prefix} DMA control register", "fields": {
                                 "RS": _field(0, 1, "read-write", "Run/stop: 1 runs the channel"),
                                 "Reset": _field(2, 1, "read-write", "Soft reset of the whole DMA"),
+                                "Keyhole": _field(3, 1, "read-write", "Keyhole read/write (not modelled)"),
+                                "Cyclic_BD_Enable": _field(4, 1, "read-write", "Cyclic descriptors (SG mode only)"),
                                 "IOC_IrqEn": _field(12, 1, "read-write", "Interrupt on complete enable"),
                                 "Dly_IrqEn": _field(13, 1, "read-write", "Delay interrupt enable"),
                                 "Err_IrqEn": _field(14, 1, "read-write", "Error interrupt enable"),
@@ -85,6 +91,7 @@ def _channel_registers(prefix: str, base: int, addr_name: str) -> dict[str, dict
                             "description": f"{prefix} DMA status register", "fields": {
                                 "Halted": _field(0, 1, "read-only", "Channel halted (RS=0 or an error)"),
                                 "Idle": _field(1, 1, "read-only", "Transfer finished, channel idle"),
+                                "SGIncld": _field(3, 1, "read-only", "Scatter-gather engine included"),
                                 "DMAIntErr": _field(4, 1, "read-only", "Internal error (length 0, overflow)"),
                                 "DMASlvErr": _field(5, 1, "read-only", "Slave error from the memory"),
                                 "DMADecErr": _field(6, 1, "read-only", "Decode error: address not mapped"),
@@ -93,16 +100,21 @@ def _channel_registers(prefix: str, base: int, addr_name: str) -> dict[str, dict
                                 "Err_Irq": _field(14, 1, "read-write", "Error interrupt (write 1 to clear)"),
                             }},
         addr_name: {"address_offset": base + ADDR, "size": 32, "access": "read-write",
-                    "description": f"{prefix} buffer physical address, low 32 bits"},
+                    "description": f"{prefix} buffer physical address, low 32 bits",
+                    "fields": {addr_field: _field(0, 32, "read-write", "buffer physical address, low 32 bits")}},
         f"{addr_name}_MSB": {"address_offset": base + ADDR_MSB, "size": 32, "access": "read-write",
-                             "description": f"{prefix} buffer physical address, high 32 bits"},
+                             "description": f"{prefix} buffer physical address, high 32 bits",
+                             "fields": {addr_field: _field(0, 32, "read-write",
+                                                           "buffer physical address, high 32 bits")}},
         f"{prefix}_LENGTH": {"address_offset": base + LENGTH, "size": 32, "access": "read-write",
-                             "description": f"{prefix} transfer length in bytes; writing it starts the transfer"},
+                             "description": f"{prefix} transfer length in bytes; writing it starts the transfer",
+                             "fields": {"Length": _field(0, length_bits, "read-write",
+                                                         "bytes to transfer (S2MM: bytes received)")}},
     }
 
 
-DMA_REGISTERS: dict[str, dict] = {**_channel_registers("MM2S", MM2S, "MM2S_SA"),
-                                  **_channel_registers("S2MM", S2MM, "S2MM_DA")}
+DMA_REGISTERS: dict[str, dict] = {**_channel_registers("MM2S", MM2S, "MM2S_SA", "Source_Address"),
+                                  **_channel_registers("S2MM", S2MM, "S2MM_DA", "Destination_Address")}
 
 
 class _Transfer:
@@ -264,10 +276,13 @@ class _Channel:
         cycle = 1 / self.fabric.clock_hz
         t_first = t.start + (SETUP_CYCLES + HP_READ_LATENCY_CYCLES) * cycle
         beats = -(-t.length // self.width)
+        # A memory side narrower than the stream (the DMA's c_m_axi_mm2s_data_width, or the PS port's
+        # width from the .hwh) cannot feed one stream beat per cycle: stretch the beats accordingly.
+        beats_time = beats * max(1.0, self.width / self.dma.memory_bytes("mm2s"))
         view = self.fabric.pool.view(t.address, t.length)
         t.nbytes = t.length
         self.fabric.count_bytes(self.dma.spec.memory_port or self.dma.name, "read", t.length)
-        self.stream.offer(Chunk(t.length, self.width, True, t_first, t_first + (beats - 1) * cycle, t,
+        self.stream.offer(Chunk(t.length, self.width, True, t_first, t_first + (beats_time - 1) * cycle, t,
                                 data=view, owner=self, borrowed=True))
 
     def _start_s2mm(self, t: _Transfer) -> None:
@@ -310,8 +325,11 @@ class AxiDmaModel(IPModel):
     def __init__(self, fabric: "Fabric", spec: IPSpec) -> None:
         super().__init__(fabric, spec)
         if spec.parameters.get("c_include_sg", "0") != "0":
-            raise NotImplementedError(f"{spec.name}: the simulated AXI DMA supports direct register mode only "
-                                      "(c_include_sg = 0)")
+            from labkit.errors import DesignError
+
+            raise DesignError(f"{spec.name}: scatter-gather mode (c_include_sg = 1) is not simulated; the simulated "
+                              f"AXI DMA runs direct register mode only. Rebuild the design with 'Enable Scatter "
+                              f"Gather Engine' unchecked (pynq's DMA driver uses direct mode too).")
         self.mm2s = _Channel(self, MM2S, "mm2s")
         self.s2mm = _Channel(self, S2MM, "s2mm")
         self.reset()
@@ -326,6 +344,15 @@ class AxiDmaModel(IPModel):
             if channel.stream is not None:
                 channel.stream.withdraw(channel)
             channel.reset()
+
+    def memory_bytes(self, direction: str) -> float:
+        """Bytes per cycle the memory side moves: the DMA's AXI-MM width, capped by the PS port it reaches."""
+        params = self.spec.parameters
+        bits = int(params.get(f"c_m_axi_{direction}_data_width", "64"))
+        port_bits = params.get("labkit_memory_port_width")  # from the .hwh's PS parameters (hwh.py)
+        if port_bits:
+            bits = min(bits, int(port_bits))
+        return bits / 8
 
     def connect(self) -> None:
         self.mm2s.stream = self.fabric.channel_out(self.name, "M_AXIS_MM2S")

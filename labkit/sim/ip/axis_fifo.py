@@ -22,5 +22,9 @@ class AxisFifoModel(IPModel):
     def depth(self) -> int:
         return int(self.spec.parameters.get("FIFO_DEPTH", "16"))
 
+    @property
+    def passes_tlast(self) -> bool:
+        return self.spec.parameters.get("HAS_TLAST", "1") != "0"
+
     def stream_width(self, port: str) -> int:
         return int(self.spec.parameters.get("TDATA_NUM_BYTES", "4"))

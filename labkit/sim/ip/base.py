@@ -57,6 +57,10 @@ class IPSpec:
     registers: dict[str, dict] = field(default_factory=dict)
     memory_port: str | None = None  #: PS slave port its AXI master uses ("S_AXI_HP0" ...)
     description: str = ""
+    #: AXI-Stream ports from a .hwh: port -> ("in" | "out", bytes per beat)
+    stream_ports: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: no model in the catalogue: the IP loads, touching it raises (see ip/unmodelled.py)
+    unmodelled: bool = False
 
 
 ReadHandler = Callable[[], int]  # refreshes the word, returns the bits to clear after the load
