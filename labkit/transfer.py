@@ -41,6 +41,7 @@ import pynq
 from pynq import MMIO, allocate
 
 from . import estimate
+from ._pynq_compat import dma_alignment
 from .board import board_label
 from .errors import LabkitError, LabTimeoutError
 from .kernels import ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
@@ -632,7 +633,7 @@ class DmaPingPong(_PingPongKernels):
         super().__init__(overlay, data, options)
         n = self.chunk
         chunks = self.data.size // n
-        align = overlay.dma_pp.recvchannel._align
+        align = dma_alignment(overlay.dma_pp.recvchannel)
         per_store = options.get("chunks_per_store")
         per_store = default_chunks_per_store(n, chunks, align) if per_store is None else int(per_store)
         if not 1 <= per_store * n <= pp_store.MAX_N:

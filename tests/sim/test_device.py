@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import pynq
 import pytest
 from pynq.pl_server.device import Device
 
 import labkit
 from labkit.errors import BoardNotFoundError, DesignError
-from labkit.sim import SimDevice, device as sim_device_module, patches
+from labkit.sim import SimDevice, device as sim_device_module
 from labkit.sim.designs import design_file
 
 
@@ -52,22 +57,27 @@ def test_priority_sits_below_pynqs_embedded_device():
     assert SimDevice._probe_priority_ not in (40, 100, 200)
 
 
-def test_install_reprobes_when_pynq_probed_before_labkit(monkeypatch):
-    saved = {k: Device.__dict__[k] for k in ("_devices", "_active_device") if k in Device.__dict__}
-    try:
-        Device._devices = []  # what pynq caches when it probed before labkit registered
-        patches.install()
-        devices = Device.devices
-        assert any(isinstance(d, SimDevice) for d in devices)
-        for d in devices:
-            if isinstance(d, SimDevice):
-                d.close()
-    finally:
-        for key in ("_devices", "_active_device"):
-            if key in Device.__dict__:
-                delattr(Device, key)
-        for key, value in saved.items():
-            setattr(Device, key, value)
+def test_install_reprobes_when_pynq_probed_before_labkit():
+    """pynq cached an empty device list (no board) before labkit registered the simulated one.
+
+    In a fresh process, so this process's pynq state is never edited by hand (STYLE.md).
+    """
+    script = textwrap.dedent("""
+        import warnings
+        warnings.simplefilter("ignore")
+        from pynq.pl_server.device import Device
+        assert Device.devices == []        # probed: nothing here, and cached
+        import labkit
+        from labkit._pynq_compat import probed_devices
+        board = labkit.open_board()
+        assert type(board.device).__name__ == "SimDevice"
+        assert probed_devices() == Device.devices and board.device in Device.devices
+        print("ok")
+    """)
+    env = dict(os.environ, LABKIT_BOARD="sim")
+    env.pop("PYNQ_REMOTE_DEVICES", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 def test_open_board_returns_a_pynq_overlay_on_the_simulation(board):
