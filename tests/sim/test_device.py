@@ -144,3 +144,24 @@ def test_profiles_name_their_sources():
         for name, value in constants.items():
             assert value.source.strip(), f"{profile.name}.{name} has no source"
         assert profile.cpu_mhz == pytest.approx(650.0)
+
+
+def test_overlay_free_does_not_take_the_board_away(board):
+    """pynq 3.1's Overlay.free() closes the device (4.0's does not); the next overlay must still move data."""
+    import numpy as np
+    from pynq import allocate
+
+    board.free()
+    again = labkit.open_board()
+    assert again.device is board.device
+    src, dst = allocate(1024, np.uint32), allocate(1024, np.uint32)
+    try:
+        src[:] = np.arange(1024, dtype=np.uint32)
+        again.dma_loop.recvchannel.transfer(dst)
+        again.dma_loop.sendchannel.transfer(src)
+        again.dma_loop.sendchannel.wait()
+        again.dma_loop.recvchannel.wait()
+        assert np.array_equal(dst, src)
+    finally:
+        src.freebuffer()
+        dst.freebuffer()
