@@ -150,8 +150,9 @@ _FCLK_DIVISOR_MAX = 63
 def fclk_divisors(pll_mhz: float, fclk_mhz: float) -> tuple[int, int]:
     """The two FCLK divisors that bring ``pll_mhz`` closest to ``fclk_mhz`` (ties: the smallest DIVISOR1).
 
-    What Vivado's PS7 configuration records as ``PCW_FCLK<i>_PERIPHERAL_DIVISOR0/1`` for a
-    requested ``PCW_FPGA<i>_PERIPHERAL_FREQMHZ``: FCLK = PLL / (DIVISOR0 x DIVISOR1).
+    The pair Vivado's PS7 configuration records as ``PCW_FCLK<i>_PERIPHERAL_DIVISOR0/1`` for a
+    requested ``PCW_FPGA<i>_PERIPHERAL_FREQMHZ``: FCLK = PLL / (DIVISOR0 x DIVISOR1).  Vivado may
+    pick another pair with the same product (e.g. 5 x 2 for 10); the clock is the same.
     """
     if fclk_mhz <= 0 or fclk_mhz > pll_mhz:
         raise DesignError(f"an FCLK of {fclk_mhz} MHz cannot be divided from a {pll_mhz} MHz PLL; "
