@@ -44,7 +44,7 @@ $(BIN31)/python:
 	$(PYTHON) -m venv $(VENV31)
 	$(BIN31)/python -m pip install --upgrade "pip>=23" >/dev/null
 
-$(VENV31)/.test-installed: $(BIN31)/python $(BUILD_INPUTS)
+$(VENV31)/.test-installed: $(BIN31)/python $(BUILD_INPUTS) Makefile
 	$(BIN31)/python -m pip install -e ".[lab,test]" "pynq==$(PYNQ31)"
 	@touch $@
 
