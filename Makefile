@@ -1,20 +1,30 @@
-# pynq-transfer-lab: the two commands of the README.
-#   make lab   -- create .venv, install the package, open JupyterLab on notebooks/
-#   make test  -- install the test needs, run every test
+# pynq-transfer-lab: the commands of the README.
+#   make lab          -- create .venv, install the package, open JupyterLab on notebooks/
+#   make test         -- install the test needs, run every test (on pynq 4.0, the default)
+#   make test-pynq31  -- the same lab on pynq 3.1.2 (PYNQ-Z1/Z2 images) in .venv-pynq31: the pynq-facing tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 # What the compiled parts of the package are built from: reinstall when they change.
 BUILD_INPUTS := setup.py pyproject.toml labkit-autosim.pth labkit_autosim.py $(wildcard labkit/sim/*.c) $(wildcard hls/*/*.cpp hls/*/*.h hls/common/*.h hls/common/csim/*.h)
+# pynq 3.1.x is the last pynq for the PYNQ-Z1/Z2 (4.0.0 dropped them): a second environment tests it.
+PYNQ31 ?= 3.1.2
+VENV31 ?= .venv-pynq31
+BIN31 := $(VENV31)/bin
+# Every test that goes through pynq (device, overlay, drivers, allocate, clocks, notebooks); the
+# HLS C-simulation testbenches, the browser tests and the wheel test (its clean venv picks its own pynq) do not
+# depend on which pynq runs here, so one run is enough.
+PYNQ31_TESTS ?= tests --ignore=tests/hls --ignore=tests/browser --ignore=tests/test_packaging.py
 LAB_HOST ?= 127.0.0.1
 LAB_PORT ?= 8888
 
-.PHONY: lab test install test-install csim bench clean help
+.PHONY: lab test install test-install test-pynq31 csim bench clean help
 
 help:
 	@echo "make lab    -- set up .venv and open the lab (simulated board unless this is a PYNQ board)"
 	@echo "make test   -- install test needs and run every test"
+	@echo "make test-pynq31 -- run the pynq-facing tests again on pynq $(PYNQ31) (in $(VENV31))"
 	@echo "make csim   -- compile and run the HLS C-simulation testbenches"
 	@echo "make bench  -- print the benchmark tables"
 
@@ -36,6 +46,16 @@ $(VENV)/.test-installed: $(VENV)/.installed
 	$(PIP) install -e ".[lab,test]"
 	@touch $@
 
+# The same package and test needs with pynq pinned to 3.1.x (numpy < 2 and pycparser < 3 come from setup.py).
+$(BIN31)/python:
+	$(PYTHON) -m venv $(VENV31)
+	$(BIN31)/python -m pip install --upgrade "pip>=23" >/dev/null
+
+$(VENV31)/.test-installed: $(BIN31)/python $(BUILD_INPUTS) Makefile
+	$(BIN31)/python -m pip install -e ".[lab,test]" "pynq==$(PYNQ31)"
+	$(BIN31)/python -m pip install --no-deps "$(HLS4ML)"
+	@touch $@
+
 install: $(VENV)/.installed
 
 test-install: $(VENV)/.test-installed
@@ -46,6 +66,10 @@ lab: $(VENV)/.installed
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
 
+test-pynq31: $(VENV31)/.test-installed
+	$(BIN31)/python -c "import pynq; assert pynq.__version__ == '$(PYNQ31)', pynq.__version__"
+	$(BIN31)/python -m pytest $(PYNQ31_TESTS)
+
 csim:
 	$(MAKE) -C hls csim
 
@@ -53,4 +77,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf build *.egg-info labkit/sim/*.so hls/build .pytest_cache test-artifacts
+	rm -rf build *.egg-info labkit/sim/*.so hls/build .pytest_cache test-artifacts $(VENV31)

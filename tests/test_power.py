@@ -14,6 +14,7 @@ from pynq import allocate
 from pynq.pl_server.device import Device
 
 import labkit.power as power
+from labkit._pynq_compat import chosen_active_device, forget_active_device
 from labkit.power_checks import check_ddr_energy, check_energy_per_image
 from labkit.boards.power_model import DEFAULT_IP_POWER, INPUT_RAIL, IP_POWER, RAILS, PowerModel, power_constants
 from labkit.sim.meter import FabricMeter
@@ -53,14 +54,14 @@ def _rail(name: str, watts: float) -> pynq.pmbus.Rail:
 @pytest.fixture
 def fake_real_board(monkeypatch):
     """pynq's active device is a real (non-simulated) board; libsensors finds what the test sets."""
-    previous = Device.__dict__.get("_active_device")
+    previous = chosen_active_device()
     Device.active_device = FakeBoard()
     found: dict = {}
     monkeypatch.setattr(pynq.pmbus, "_enumerate_sensors", lambda config_file=None: found)
     monkeypatch.delenv("BOARD", raising=False)
     yield found
     if previous is None:
-        del Device._active_device
+        forget_active_device()
     else:
         Device.active_device = previous
 
