@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from .checks import _verdict
+from .checks import AnswerError, _integer, _number, _verdict, hinted
 from .sim.power_model import power_constants
 
 __all__ = ["check_ddr_energy", "check_energy_per_image"]
@@ -21,12 +21,15 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=REL_TOL)
 
 
+@hinted("an energy in joules (a float), e.g. 1.5e-4")
 def check_ddr_energy(nbytes: int, answer_j: float, profile: str | None = None) -> bool:
     """Exercise 1: the DDR traffic energy of one ``dma_loop`` transfer of ``nbytes``, from the model.
 
     The loopback DMA reads ``nbytes`` from DDR (MM2S) and writes them back (S2MM): ``2 * nbytes``
     bytes cross the HP port, ``8`` bits each, at ``ddr_j_per_bit`` joules per bit.
     """
+    nbytes = _integer(nbytes, "nbytes")
+    answer_j = _number(answer_j, "your answer")
     e_bit = float(power_constants(profile).ddr_j_per_bit)
     right = 2 * nbytes * 8 * e_bit
     if _close(answer_j, right):
@@ -48,13 +51,18 @@ def check_ddr_energy(nbytes: int, answer_j: float, profile: str | None = None) -
                            f"turn them into bits, and multiply by ddr_j_per_bit = {e_bit:.3g} J/bit.")
 
 
+@hinted("an energy in joules (a float), e.g. 2e-4")
 def check_energy_per_image(row: Mapping[str, float], answer_j: float) -> bool:
     """Exercise 2: energy per image of one row of the batch-size sweep.
 
     ``row`` needs ``batch``, ``power_w`` (average board power while classifying) and
     ``images_per_s`` (throughput).  Energy per image = power / throughput (J/s over images/s).
     """
+    missing = [key for key in ("batch", "power_w", "images_per_s") if key not in row]
+    if missing:
+        raise AnswerError(f"the row needs batch, power_w and images_per_s; it has no {', '.join(missing)}")
     batch, power, rate = int(row["batch"]), float(row["power_w"]), float(row["images_per_s"])
+    answer_j = _number(answer_j, "your answer")
     right = power / rate
     if _close(answer_j, right):
         return _verdict(True, f"{power:.3f} W / {rate:,.0f} images/s = {right * 1e3:.3f} mJ per image. Power is "
