@@ -9,6 +9,16 @@ PIP := $(BIN)/python -m pip
 BUILD_INPUTS := setup.py pyproject.toml $(wildcard labkit/sim/*.c) $(wildcard hls/*/*.cpp hls/*/*.h hls/common/*.h hls/common/csim/*.h)
 LAB_HOST ?= 127.0.0.1
 LAB_PORT ?= 8888
+# JupyterLab refuses to run as root without --allow-root (Docker, WSL, cloud VMs): add it only for root.
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+# Quiet and offline: warnings and the URL to open, no news feed, no update check, no PyPI extension manager.
+LAB_FLAGS := --ip=$(LAB_HOST) --port=$(LAB_PORT) --notebook-dir=notebooks $(LAB_ROOT_FLAG) \
+	--LabApp.default_url=/lab/tree/00_start_here.ipynb --ServerApp.log_level=WARN --LabApp.log_level=WARN \
+	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None \
+	--LabApp.extension_manager=readonly \
+	--KernelManager.transport=ipc
+# pip without its banners (setuptools' editable-install notice, progress bars); errors still show.
+PIP_QUIET := --quiet --disable-pip-version-check --progress-bar off
 
 .PHONY: lab test install test-install csim bench clean help
 
@@ -19,21 +29,27 @@ help:
 	@echo "make bench  -- print the benchmark tables"
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade "pip>=23" >/dev/null
+	@echo "== creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install $(PIP_QUIET) --upgrade "pip>=23"
 
 $(VENV)/.installed: $(BIN)/python $(BUILD_INPUTS)
-	$(PIP) install -e ".[lab]"
+	@echo "== installing labkit into $(VENV): compiles the simulated board and the HLS kernels (minutes the first time)"
+	@$(PIP) install $(PIP_QUIET) -e ".[lab]"
 	@touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed
-	$(PIP) install -e ".[lab,test]"
+	@echo "== installing the test needs (pytest, playwright, nbclient)"
+	@$(PIP) install $(PIP_QUIET) -e ".[lab,test]"
 	@touch $@
 
 install: $(VENV)/.installed
 
+test-install: $(VENV)/.test-installed
+
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --ip=$(LAB_HOST) --port=$(LAB_PORT) --notebook-dir=notebooks notebooks/00_start_here.ipynb
+	@echo "== JupyterLab on notebooks/: open the URL below (it opens 00_start_here). Ctrl-C twice stops it."
+	@$(BIN)/jupyter lab $(LAB_FLAGS)
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
