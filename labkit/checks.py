@@ -18,12 +18,24 @@ from .timing import format_seconds
 
 __all__ = ["check_element_address", "check_per_word_prediction", "check_array_slice", "check_packed16",
            "check_dma_max_transfer", "check_dma_status_bit", "check_pingpong_speedup", "check_limiting_stage",
-           "check_dram_syncs", "DMASR_BITS", "AnswerError", "hinted"]
+           "check_dram_syncs", "DMASR_BITS", "AnswerError", "hinted", "note_answer"]
 
 
 def _verdict(ok: bool, message: str) -> bool:
     print(("Correct: " if ok else "Not yet: ") + message)
     return ok
+
+
+def note_answer(ok: bool, what: str) -> bool:
+    """For a cell that computes from an exercise's answer: say so when that answer's check did not pass.
+
+    After *Run All* the first (wrong) attempt flows into the cells below it; this line keeps a
+    student from reading those figures as right.  ``ok`` is what the check returned.
+    """
+    if ok is not True:
+        print(f"Note: {what} did not pass its check above, and this cell uses it as it is. Fix it, run the "
+              "check again, then this cell.")
+    return ok is True
 
 
 class AnswerError(TypeError):

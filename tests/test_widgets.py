@@ -15,6 +15,7 @@ import threading
 import time
 
 import comm
+import bqplot as bq
 import numpy as np
 import pytest
 
@@ -368,7 +369,14 @@ def test_timeline_has_lb_com_sb_rows_for_single_and_double_buffering(pingpong_ru
         assert np.nanmin(x) == 0.0  # microseconds from the first interval
     # the same time axis for both runs
     assert tl._single.lines.scales["x"] is tl._double.lines.scales["x"] is tl.x
+    # it opens on the first calls (where turns vs overlap show), and zooms out to the whole run
+    assert tl.zoom.value == "start"
+    assert 0 < tl.x.max < max(tl._single.span_us, tl._double.span_us)
+    assert tl.x.max >= max(tl._single.first_calls_us, tl._double.first_calls_us)
+    tl.zoom.value = "all"
     assert tl.x.max >= max(tl._single.span_us, tl._double.span_us)
+    tl.zoom.value = "start"
+    assert isinstance(tl._single.figure.interaction, bq.interacts.PanZoom)
     assert "modelled PL time (simulated board)" in tl._caption.value and "not measured" in tl._caption.value
     assert "single buffering (dma)" in tl._single.figure.title
     assert "double buffering (dma_pingpong)" in tl._double.figure.title

@@ -32,6 +32,7 @@ __all__ = ["PingPongTimeline", "gantt_rows"]
 
 STAGES = ("LB", "COM", "SB")
 MAX_INTERVALS = 2000  #: intervals drawn per run (the first ones): a bounded window
+ZOOM_CALLS = 4  #: the opening view: the first few calls, where taking turns vs overlapping is visible
 
 
 def gantt_rows(segments: dict[str, list[tuple[float, float]]], rows: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +67,10 @@ class _Panel:
             marks=[self.lines], title=title, fig_margin=dict(top=35, bottom=40, left=60, right=20),
             axes=[bq.Axis(scale=x_scale, label="microseconds from the first interval of the run"), self.y_axis],
             layout=widgets.Layout(width="100%", height=height))
+        # Drag to pan, wheel to zoom along the time axis (the x scale is shared: both panels follow).
+        self.figure.interaction = bq.interacts.PanZoom(scales={"x": [x_scale]})
         self.span_us = 0.0
+        self.first_calls_us = 0.0  #: end of the first ZOOM_CALLS calls of the drawn run
         self.busy_s = 0.0  #: modelled PL-only time of the drawn run (0 when it has no modelled intervals)
 
     def widgets_to_hold(self) -> list:
@@ -86,6 +90,9 @@ class _Panel:
         self.figure.title = title
         ends = [b for segs in segments.values() for _, b in segs]
         self.span_us = max(ends) if ends else 0.0
+        # The first calls: up to the end of the ZOOM_CALLS-th interval of the row with the most intervals.
+        busiest = max(segments.values(), key=len, default=[])
+        self.first_calls_us = busiest[min(ZOOM_CALLS, len(busiest)) - 1][1] if busiest else self.span_us
 
 
 class PingPongTimeline(widgets.VBox):
@@ -113,8 +120,14 @@ class PingPongTimeline(widgets.VBox):
         self._double = _Panel(self.x, "double buffering (dma_pingpong)", height, bar_px)
         self._caption = widgets.HTML(value="<b>Ping-pong timeline</b>: no runs yet (call .show(single, double))")
         self._summary = widgets.HTML(value="")
-        super().__init__(children=[self._caption, self._single.figure, self._double.figure, self._summary],
-                         **kwargs)
+        self.zoom = widgets.ToggleButtons(
+            options=[(f"first {ZOOM_CALLS} calls", "start"), ("whole run", "all")], value="start",
+            description="show", style={"button_width": "110px"},
+            tooltips=["where load and compute take turns or overlap", "every chunk of the transfer"])
+        self.zoom.observe(lambda _: self._apply_zoom(), names="value")
+        hint = widgets.HTML("<small>drag to pan, scroll to zoom the time axis</small>")
+        super().__init__(children=[self._caption, widgets.HBox([self.zoom, hint]), self._single.figure,
+                                   self._double.figure, self._summary], **kwargs)
         self.results: tuple[Any, Any] = (None, None)
         if single is not None or double is not None:
             self.show(single, double)
@@ -157,10 +170,17 @@ class PingPongTimeline(widgets.VBox):
             for panel, result, what in panels:
                 if result is not None:
                     notes.append(self._draw(panel, result, what))
-            span = max(self._single.span_us, self._double.span_us)
-            self.x.min, self.x.max = 0.0, float(span * 1.02 if span > 0 else 1.0)
+            self._apply_zoom()
             self._caption.value = self._caption_html(single, double)
             self._summary.value = self._summary_html(single, double, notes)
+
+    def _apply_zoom(self) -> None:
+        """Time axis: the first few calls (default) or the whole run, the same for both panels."""
+        if self.zoom.value == "start":
+            span = max(self._single.first_calls_us, self._double.first_calls_us)
+        else:
+            span = max(self._single.span_us, self._double.span_us)
+        self.x.min, self.x.max = 0.0, float(span * 1.02 if span > 0 else 1.0)
 
     def _draw(self, panel: _Panel, result: Any, what: str) -> str:
         """Draw one run; returns a note for the summary."""
