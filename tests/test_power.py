@@ -267,7 +267,15 @@ def test_power_monitor_updates_once_per_refresh_and_stops(board, dummy_comm):
     assert [row["label"] for row in table] == ["dma", "idle"]
     assert table[0]["kind"] == "modelled" and table[0]["per_item_j"] == pytest.approx(table[0]["energy_j"] / 5)
     assert "dma" in monitor.table.value and "per item" in monitor.table.value
-    assert list(monitor.span_labels.text) == ["dma", "idle"]
+    assert list(monitor.span_labels.text) == ["1", "2"]  # numbered in the plot, named in the table
+    assert ">1</b>" in monitor.table.value and "VCCINT" in monitor.legend.value
+    assert not any(line.display_legend for line in (monitor.total_line, monitor.average_line, monitor.rail_lines))
+    assert monitor.y_scale.max > max(monitor.total_line.y), "headroom above the data for the spans' bars"
+    for i in range(12):                       # more spans than a short table would keep: every row stays
+        monitor.mark(f"run {i}")
+    monitor.mark(None)
+    monitor.refresh(force=True)
+    assert "dma" in monitor.table.value and "run 11" in monitor.table.value
 
 
 def test_power_monitor_resolves_from_the_widgets_package():

@@ -23,6 +23,7 @@ import labkit.widgets as lw
 from labkit.bench import BenchRecord, PhaseStats, Sweep
 from labkit.transfer import Phase, TransferResult, make_input, run
 from labkit.widgets import BandwidthPlot, PingPongTimeline, SweepProgress, TransferRace
+from labkit.widgets.bandwidth import limit_tag
 from labkit.widgets._common import Throttle
 
 BOARD = "PYNQ-Z1 (simulated, host pace)"
@@ -308,8 +309,12 @@ def test_bandwidth_limits_are_labelled_measured_and_modelled(board):
     assert by_name["axi_lite"].mb_per_s == pytest.approx(20.0) and "AXI-Lite" in by_name["axi_lite"].label
     lines = plot._limit_lines
     assert [line.labels[0] for line in lines] == [lim.label for lim in plot.limits]
-    assert list(plot._limit_labels.text) == [lim.label for lim in plot.limits]  # written in the plot
+    # written right of the plot, where no data line crosses them; the full labels are in the caption
+    assert list(plot._limit_labels.text) == [limit_tag(lim) for lim in plot.limits]
+    assert "HP port 800 MB/s (modelled)" in plot._limit_labels.text and not plot._limit_labels.apply_clip
+    assert all(lim.label in plot._caption.value for lim in plot.limits)
     assert plot._limit_labels.y == pytest.approx([lim.mb_per_s for lim in plot.limits], rel=1e-6)
+    assert all(line.display_legend for line in plot._estimated.values()), "the legend names every line"
 
 
 def test_bandwidth_without_a_simulated_board_draws_only_the_measured_copy_limit():

@@ -39,15 +39,23 @@ def gantt_rows(segments: dict[str, list[tuple[float, float]]], rows: Sequence[st
     """x and y arrays (rows x points, float32) drawing each row's segments as one line with NaN gaps.
 
     Row ``i`` (counted from the bottom) is drawn at height ``i``; segment ``(a, b)`` becomes the
-    points ``(a, i), (b, i), (NaN, NaN)``, so one Lines mark draws every bar of a row.
+    points ``(a, i), (b, i), (NaN, NaN)``, so one Lines mark draws every bar of a row.  Each row
+    ends on a real point (its last one, repeated), never on NaN.
     """
     length = max([3 * len(segments.get(r, [])) for r in rows] + [2])
     x = np.full((len(rows), length), np.nan, dtype=np.float32)
     y = np.full((len(rows), length), np.nan, dtype=np.float32)
     for i, row in enumerate(rows):
-        for j, (a, b) in enumerate(segments.get(row, [])):
+        row_segments = segments.get(row, [])
+        for j, (a, b) in enumerate(row_segments):
             x[i, 3 * j: 3 * j + 2] = (a, b)
             y[i, 3 * j: 3 * j + 2] = i
+        # A line must not end on NaN: bqplot places its label at the last point, and a NaN there is
+        # "translate(undefined,undefined)" in the browser's console. Repeat the last point instead
+        # (a zero-length piece draws nothing).
+        last = 3 * len(row_segments) - 2 if row_segments else None
+        x[i, (last or 0) + (1 if last is not None else 0):] = x[i, last] if last is not None else 0.0
+        y[i, (last or 0) + (1 if last is not None else 0):] = i
     return x, y
 
 
