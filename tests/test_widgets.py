@@ -314,7 +314,9 @@ def test_bandwidth_limits_are_labelled_measured_and_modelled(board):
     assert "HP port 800 MB/s (modelled)" in plot._limit_labels.text and not plot._limit_labels.apply_clip
     assert all(lim.label in plot._caption.value for lim in plot.limits)
     assert plot._limit_labels.y == pytest.approx([lim.mb_per_s for lim in plot.limits], rel=1e-6)
-    assert all(line.display_legend for line in plot._estimated.values()), "the legend names every line"
+    # the legend is the caption (a bqplot legend sits on the data): every method by colour, every line style
+    assert not any(line.display_legend for line in [*plot._estimated.values(), *plot._measured.values()])
+    assert all(m in plot._caption.value for m in METHODS) and "dotted: limits" in plot._caption.value
 
 
 def test_bandwidth_without_a_simulated_board_draws_only_the_measured_copy_limit():
@@ -402,7 +404,10 @@ def test_timeline_from_board(board):
 
 def test_timeline_bounds_the_intervals_it_draws(pingpong_runs):
     tl = PingPongTimeline(*pingpong_runs, max_intervals=4)
-    assert np.isfinite(tl._single.lines.x).sum() == 2 * 4
+    x = tl._single.lines.x
+    drawn = sum(int(np.sum(np.isfinite(r[:-1]) & np.isfinite(r[1:]) & (r[1:] != r[:-1]))) for r in x)
+    assert drawn == 4  # bars of non-zero length
+    assert np.all(np.isfinite(x[:, -1])), "no line ends on NaN (bqplot would place its label at undefined)"
     assert "first 4 of" in tl._summary.value
 
 

@@ -84,12 +84,12 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
         for m in self.methods:
             color = method_color(m)
             self._measured[m] = bq.Lines(x=empty, y=empty, scales=scales, colors=[color], marker="circle",
-                                         marker_size=24, labels=[f"{m} (measured)"], display_legend=True,
+                                         marker_size=24, labels=[f"{m} (measured)"], display_legend=False,
                                          tooltip=bq.Tooltip(fields=["x", "y"], labels=["bytes", "MB/s measured"],
                                                             formats=[",.0f", ".3g"]))
             self._estimated[m] = bq.Lines(x=empty, y=empty, scales=scales, colors=[color], line_style="dashed",
                                           marker="triangle-up", marker_size=16, labels=[f"{m} (estimated)"],
-                                          display_legend=True, opacities=[0.7],
+                                          display_legend=False, opacities=[0.7],
                                           tooltip=bq.Tooltip(fields=["x", "y"], labels=["bytes", "MB/s estimated"],
                                                              formats=[",.0f", ".3g"]))
         self._limit_lines = [
@@ -112,7 +112,7 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
             marks=self._limit_lines + [self._limit_labels] + list(self._estimated.values())
             + list(self._measured.values()),
             axes=[self._x_axis, self._y_axis],
-            title="bandwidth against transfer size", legend_location="bottom-right",
+            title="bandwidth against transfer size",
             fig_margin=dict(top=40, bottom=50, left=80, right=LABEL_MARGIN_PX if self.limits else 20),
             layout=widgets.Layout(width="98%", height=height))  # 100% + the output's padding scrolls sideways
         self._caption = widgets.HTML(value=self._caption_html("", "", False))
@@ -172,22 +172,26 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
                 est = [v for v in vs if v.estimated_mb_per_s]
                 self._estimated[m].x = f32([v.nbytes_in for v in est])
                 self._estimated[m].y = f32([v.estimated_mb_per_s for v in est])
-                if est:
-                    self._estimated[m].labels = [f"{m} ({estimated_label(profile)})"]
             for line in self._limit_lines:
                 line.x = f32([x_lo, x_hi])
             self._caption.value = self._caption_html(machine, profile, simulated)
 
     def _caption_html(self, machine: str, profile: str, simulated: bool) -> str:
-        """Three short lines: what is plotted, what each line style is, where each limit comes from."""
+        """Short lines: what is plotted, which colour is which method, what each line style is, the limits.
+
+        The legend is here rather than in the plot: a bqplot legend sits on the data (and long labels
+        run out of the figure).
+        """
         machine = machine or this_machine()
+        chips = " &nbsp; ".join(f"<span style='color:{method_color(m)}'>&#9632;</span> {html_escape(m)}"
+                                for m in self.methods)
         styles = [f"solid: <b>{html_escape(measured_label(machine))}</b>"]
         if simulated:
             styles.append(f"dashed: <b>{html_escape(estimated_label(profile))}</b> (simulated board)")
         if self.limits:
             styles.append("dotted: limits, named at the right")
         text = ("<b>Bandwidth</b>: median MB/s of the input (10^6 bytes per second) against bytes per transfer"
-                "<br>" + " &nbsp;&middot;&nbsp; ".join(styles))
+                f"<br>{chips}<br>" + " &nbsp;&middot;&nbsp; ".join(styles))
         if self.limits:
             text += ("<br><small>limits: " + "; ".join(html_escape(lim.label) for lim in self.limits)
                      + "</small>")

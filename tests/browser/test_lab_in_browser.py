@@ -30,10 +30,11 @@ pytestmark = [pytest.mark.needs_browser, pytest.mark.slow]
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 #: notebooks that teach what the board's pace shows (timings whose proportions are a board's); the rest: host
-PACES = {"01_mmio_per_word": "board"}
+PACES = {"01_mmio_per_word": "board", "02_mmio_array": "board", "03_dma": "board", "04_double_buffering": "board"}
 NOTEBOOK_TIMEOUT_S = 420     #: Run All of one notebook, until idle
 OPEN_TIMEOUT_S = 120         #: the page, the kernel
 WIDGET_SETTLE_S = 2.0        #: after the kernel is idle: let the last widget messages reach the page
+VIEWPORT = {"width": 1280, "height": 900}
 STDERR_BAD = re.compile(r"Traceback|Error|Warning|warn", re.IGNORECASE)
 
 # What the notebook's model holds: every output of every code cell, by cell index.
@@ -111,7 +112,8 @@ def labs(tmp_path_factory):
 def browser(labs, tmp_path_factory):
     """One chromium for the module (a fresh profile); each notebook gets its own tab."""
     sync_api, _ = labs
-    with open_chromium(sync_api, tmp_path_factory.mktemp("chromium-profile")) as page:
+    # a laptop's screen: what is clipped at this width is clipped for a student
+    with open_chromium(sync_api, tmp_path_factory.mktemp("chromium-profile"), VIEWPORT) as page:
         console: list[str] = []
         page.context.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
         page.context.on("weberror", lambda err: console.append(f"page error: {err.error}"))
