@@ -24,6 +24,7 @@ from labkit.bench import BenchRecord, PhaseStats, Sweep
 from labkit.transfer import Phase, TransferResult, make_input, run
 from labkit.widgets import BandwidthPlot, PingPongTimeline, SweepProgress, TransferRace
 from labkit.widgets.bandwidth import limit_tag
+from labkit.widgets.timeline import first_calls_end
 from labkit.widgets._common import Throttle
 
 BOARD = "PYNQ-Z1 (simulated, host pace)"
@@ -375,13 +376,13 @@ def test_timeline_has_lb_com_sb_rows_for_single_and_double_buffering(pingpong_ru
             assert np.isfinite(x[row]).sum() >= 2 and set(y[row][np.isfinite(y[row])]) == {row}
         assert np.nanmin(x) == 0.0  # microseconds from the first interval
     # the same time axis for both runs
-    assert tl._single.lines.scales["x"] is tl._double.lines.scales["x"] is tl.x
+    assert (tl._single.lines.scales["x"], tl._double.lines.scales["x"]) == tl.x_scales
     # it opens on the first calls (where turns vs overlap show), and zooms out to the whole run
     assert tl.zoom.value == "start"
-    assert 0 < tl.x.max < max(tl._single.span_us, tl._double.span_us)
-    assert tl.x.max >= max(tl._single.first_calls_us, tl._double.first_calls_us)
-    tl.zoom.value = "all"
-    assert tl.x.max >= max(tl._single.span_us, tl._double.span_us)
+    for panel in (tl._single, tl._double):
+        assert panel.first_calls_us <= panel.x.max < panel.span_us
+    tl.zoom.value = "all"  # the whole run: the same time axis for both
+    assert tl.x_scales[0].max == tl.x_scales[1].max >= max(tl._single.span_us, tl._double.span_us)
     tl.zoom.value = "start"
     assert isinstance(tl._single.figure.interaction, bq.interacts.PanZoom)
     assert "modelled PL time (simulated board)" in tl._caption.value and "not measured" in tl._caption.value
@@ -393,7 +394,7 @@ def test_timeline_has_lb_com_sb_rows_for_single_and_double_buffering(pingpong_ru
     comms.reset()
     tl.show(single, double)  # redraw: traits only, one message per changed widget
     assert len(comms.comms) == n_widgets
-    assert all(len(updates(w)) <= 1 for w in (tl._single.lines, tl._double.lines, tl.x))
+    assert all(len(updates(w)) <= 1 for w in (tl._single.lines, tl._double.lines, *tl.x_scales))
 
 
 def test_timeline_from_board(board):
@@ -441,3 +442,13 @@ def test_sweep_progress_widget(board):
     Sweep(["dma"], [1024], overlay=board, repeats=1, progress=failing,
           options={"dma": {"chunk_words": 0}}).run(raise_errors=False)
     assert failing.bar.bar_style == "danger" and "chunk_words" in failing.failures.value
+
+
+def test_first_calls_stop_before_a_long_idle_gap():
+    # single buffering with the PS busy after the first call: the view keeps that call only
+    single = {"LB": [(0, 100), (5000, 5100)], "COM": [(100, 200), (5100, 5200)], "SB": [(100, 210)]}
+    assert first_calls_end(single) == 210
+    # double buffering, calls back to back: four calls, and what starts inside them
+    double = {"LB": [(0, 100), (120, 220), (240, 340), (360, 460), (480, 580)], "COM": [(120, 200), (400, 470)]}
+    assert first_calls_end(double) == 470
+    assert first_calls_end({"LB": []}) == 0.0

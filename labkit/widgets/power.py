@@ -156,7 +156,7 @@ class PowerMonitor:
                 bq.Axis(scale=self.y_scale, orientation="vertical", label=f"power (W, {kind})")]
         self.figure = bq.Figure(marks=[self.rail_lines, self.total_line, self.average_line, self.span_lines,
                                        self.span_labels],
-                                axes=axes, title=f"Board power, {kind}: {self.source.source}",
+                                axes=axes, title=f"Board power ({kind})",  # short: a bqplot title does not wrap
                                 animation_duration=0, fig_margin=dict(top=50, bottom=50, left=60, right=15),
                                 layout=widgets.Layout(flex="1 1 0%", min_width="0", height="380px"))
         self.legend = widgets.HTML(value=self._legend_html(), layout=widgets.Layout(flex="0 0 auto",
@@ -351,7 +351,8 @@ class PowerMonitor:
     def _status_html(self) -> str:
         last = f"{format_watts(self._total[-1])}" if self._total else "-"
         state = "sampling" if self.running else "stopped"
-        return (f"<small>{state}; last total {last} ({html.escape(self.source.reading_kind)}); "
+        return (f"<small>{html.escape(self.source.reading_kind)} by: {html.escape(self.source.source)}<br>"
+                f"{state}; last total {last} ({html.escape(self.source.reading_kind)}); "
                 f"{self.samples_taken} samples, {self.sample_rate_hz:.1f} Hz achieved (measured)</small>")
 
     def _table_html(self, marks: list[Mark] | None = None) -> str:

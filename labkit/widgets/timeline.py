@@ -33,6 +33,7 @@ __all__ = ["PingPongTimeline", "gantt_rows"]
 STAGES = ("LB", "COM", "SB")
 MAX_INTERVALS = 2000  #: intervals drawn per run (the first ones): a bounded window
 ZOOM_CALLS = 4  #: the opening view: the first few calls, where taking turns vs overlapping is visible
+IDLE_GAP = 4.0  #: the opening view stops before an idle gap this many times longer than what it shows
 
 
 def gantt_rows(segments: dict[str, list[tuple[float, float]]], rows: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -59,10 +60,29 @@ def gantt_rows(segments: dict[str, list[tuple[float, float]]], rows: Sequence[st
     return x, y
 
 
+def first_calls_end(segments: dict[str, list[tuple[float, float]]], calls: int = ZOOM_CALLS) -> float:
+    """Where the opening view of a run ends: after its first ``calls`` calls, or before a long idle gap.
+
+    A call is an interval of the row with the most intervals.  The view stops early before a gap
+    ``IDLE_GAP`` times longer than what it already shows (the PS busy between calls), so the bars
+    stay wide; it keeps at least one call, and every interval that starts inside it.
+    """
+    busiest = sorted(max(segments.values(), key=len, default=[]))
+    if not busiest:
+        return 0.0
+    cutoff = busiest[0][1]
+    for start, end in busiest[1:calls]:
+        if start - cutoff > IDLE_GAP * cutoff:
+            break
+        cutoff = end
+    return max(b for segs in segments.values() for a, b in segs if a <= cutoff)
+
+
 class _Panel:
     """One run's Gantt chart: a figure, one Lines mark (one line per row), built once."""
 
-    def __init__(self, x_scale: bq.LinearScale, title: str, height: str, bar_px: float) -> None:
+    def __init__(self, title: str, height: str, bar_px: float) -> None:
+        self.x = x_scale = bq.LinearScale(min=0.0, max=1.0)
         self.y = bq.LinearScale(min=-0.6, max=len(STAGES) - 0.4)
         self.y_axis = bq.Axis(scale=self.y, orientation="vertical", grid_lines="none",
                               tick_values=f32(range(len(STAGES))),
@@ -82,7 +102,7 @@ class _Panel:
         self.busy_s = 0.0  #: modelled PL-only time of the drawn run (0 when it has no modelled intervals)
 
     def widgets_to_hold(self) -> list:
-        return [self.y, self.y_axis, self.lines, self.figure]
+        return [self.x, self.y, self.y_axis, self.lines, self.figure]
 
     def draw(self, segments: dict[str, list[tuple[float, float]]], rows: Sequence[str], colors: Sequence[str],
              title: str) -> None:
@@ -98,9 +118,7 @@ class _Panel:
         self.figure.title = title
         ends = [b for segs in segments.values() for _, b in segs]
         self.span_us = max(ends) if ends else 0.0
-        # The first calls: up to the end of the ZOOM_CALLS-th interval of the row with the most intervals.
-        busiest = max(segments.values(), key=len, default=[])
-        self.first_calls_us = busiest[min(ZOOM_CALLS, len(busiest)) - 1][1] if busiest else self.span_us
+        self.first_calls_us = first_calls_end(segments)
 
 
 class PingPongTimeline(widgets.VBox):
@@ -123,13 +141,14 @@ class PingPongTimeline(widgets.VBox):
         if not self.stages:
             raise ValueError("PingPongTimeline needs at least one stage to draw, e.g. ('LB', 'COM', 'SB')")
         self.max_intervals = int(max_intervals)
-        self.x = bq.LinearScale(min=0.0, max=1.0)  # shared: both runs on the same time axis
-        self._single = _Panel(self.x, "single buffering (dma)", height, bar_px)
-        self._double = _Panel(self.x, "double buffering (dma_pingpong)", height, bar_px)
+        # One time axis per run: the same range for the whole run (compare durations), each its own for
+        # the first calls (see how the stages take turns or overlap).
+        self._single = _Panel("single buffering (dma)", height, bar_px)
+        self._double = _Panel("double buffering (dma_pingpong)", height, bar_px)
         self._caption = widgets.HTML(value="<b>Ping-pong timeline</b>: no runs yet (call .show(single, double))")
         self._summary = widgets.HTML(value="")
         self.zoom = widgets.ToggleButtons(
-            options=[(f"first {ZOOM_CALLS} calls", "start"), ("whole run", "all")], value="start",
+            options=[("first calls", "start"), ("whole run", "all")], value="start",
             description="show", style={"button_width": "110px"},
             tooltips=["where load and compute take turns or overlap", "every chunk of the transfer"])
         self.zoom.observe(lambda _: self._apply_zoom(), names="value")
@@ -172,7 +191,7 @@ class PingPongTimeline(widgets.VBox):
         double = double if double is not None else old_double
         self.results = (single, double)
         panels = [(self._single, single, "single buffering"), (self._double, double, "double buffering")]
-        held = [self.x, self._caption, self._summary] + [w for p, _, _ in panels for w in p.widgets_to_hold()]
+        held = [self._caption, self._summary] + [w for p, _, _ in panels for w in p.widgets_to_hold()]
         with hold(*held):
             notes = []
             for panel, result, what in panels:
@@ -182,13 +201,16 @@ class PingPongTimeline(widgets.VBox):
             self._caption.value = self._caption_html(single, double)
             self._summary.value = self._summary_html(single, double, notes)
 
+    @property
+    def x_scales(self) -> tuple[bq.LinearScale, bq.LinearScale]:
+        return self._single.x, self._double.x
+
     def _apply_zoom(self) -> None:
-        """Time axis: the first few calls (default) or the whole run, the same for both panels."""
-        if self.zoom.value == "start":
-            span = max(self._single.first_calls_us, self._double.first_calls_us)
-        else:
-            span = max(self._single.span_us, self._double.span_us)
-        self.x.min, self.x.max = 0.0, float(span * 1.02 if span > 0 else 1.0)
+        """Time axes: each run's first calls (default), or the whole run on one range for both."""
+        whole = max(self._single.span_us, self._double.span_us)
+        for panel in (self._single, self._double):
+            span = panel.first_calls_us if self.zoom.value == "start" else whole
+            panel.x.min, panel.x.max = 0.0, float(span * 1.02 if span > 0 else 1.0)
 
     def _draw(self, panel: _Panel, result: Any, what: str) -> str:
         """Draw one run; returns a note for the summary."""
@@ -231,8 +253,9 @@ class PingPongTimeline(widgets.VBox):
         if any(r.intervals for r in results):
             board = next(r.board for r in results if r.intervals)
             return (f"<b>Ping-pong timeline</b> -- <b>modelled PL time (simulated board)</b>, {html_escape(board)}: "
-                    f"the intervals the board model booked for {stages}, not measured. Same time axis for both "
-                    "runs, microseconds from each run's first interval.")
+                    f"the intervals the board model booked for {stages}, not measured; microseconds from each "
+                    "run's first interval. <i>first calls</i>: each run up to its first few calls (or its first "
+                    "long idle gap); <i>whole run</i>: both runs on the same time axis.")
         return (f"<b>Ping-pong timeline</b> -- this is a real board: there is no modelled PL timeline. "
                 f"Shown instead: <b>{html_escape(measured_label(results[0].machine))}</b> PS phases.")
 
