@@ -6,6 +6,7 @@ then fails on
 
 * any error output (a traceback) or a stderr stream that reports an error or a warning,
 * any widget output area left empty (a widget closed under the student's eyes, or never drawn),
+  a control cut off at its right edge, or a widget wider than the notebook (a sideways scrollbar),
 * any error in JupyterLab's log console for that notebook, or in the browser's console.
 
 It saves ``test-artifacts/browser/<notebook>.png`` (the notebook's first screen) and one
@@ -67,9 +68,14 @@ _WIDGET_AREAS_JS = """() => {
       const mark = `${index}-${k}`;
       child.node.setAttribute('data-labkit-widget', mark);
       const box = child.node.getBoundingClientRect();
+      // a control pushed past the right edge (clipped), or an area that scrolls sideways
+      const clipped = Array.from(child.node.querySelectorAll('select, button, .widget-dropdown, .widget-toggle-buttons'))
+          .filter(e => e.getBoundingClientRect().right > box.right + 1).map(e => e.textContent.trim().slice(0, 40));
+      const scrolls = [child.node, ...child.node.querySelectorAll('.jp-OutputArea-output')]
+          .some(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'hidden');
       found.push({mark: mark, cell: index, height: box.height, width: box.width,
                   children: child.node.querySelectorAll('.jupyter-widgets, .widget-box, .bqplot').length,
-                  text: child.node.textContent.slice(0, 300)});
+                  text: child.node.textContent.slice(0, 300), clipped: clipped, scrolls: scrolls});
     });
   });
   return found;
@@ -188,6 +194,9 @@ def test_notebook_runs_in_chromium(labs, browser, path: Path):
                  for a in areas if a["height"] <= 4 or a["children"] == 0]
     problems += [f"cell {a['cell']}: widget not drawn: {a['text'][:200]}" for a in areas
                  if "Error displaying widget" in a["text"] or "model not found" in a["text"]]
+    problems += [f"cell {a['cell']}: controls cut off at the right edge: {a['clipped']}" for a in areas if a["clipped"]]
+    problems += [f"cell {a['cell']}: the widget scrolls sideways (wider than the notebook)" for a in areas
+                 if a["scrolls"]]
     problems += [f"log console: {e}" for e in log_errors]
     problems += [f"browser console: {c[:300]}" for c in console]
     with lab.log.open("rb") as log:
