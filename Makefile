@@ -17,8 +17,9 @@ LAB_FLAGS := --ip=$(LAB_HOST) --port=$(LAB_PORT) --notebook-dir=notebooks $(LAB_
 	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None \
 	--LabApp.extension_manager=readonly \
 	--KernelManager.transport=ipc
-# pip without its banners (setuptools' editable-install notice, progress bars); errors still show.
-PIP_QUIET := --quiet --disable-pip-version-check --progress-bar off
+# pip without its banners (progress bars, notices, setuptools' editable-install warning); errors still show.
+PIP_QUIET := --quiet --quiet --disable-pip-version-check --progress-bar off
+PIP_ENV := PYTHONWARNINGS="ignore:Editable installation"
 
 .PHONY: lab test install test-install csim bench clean help
 
@@ -31,16 +32,16 @@ help:
 $(BIN)/python:
 	@echo "== creating $(VENV) with $(PYTHON)"
 	@$(PYTHON) -m venv $(VENV)
-	@$(PIP) install $(PIP_QUIET) --upgrade "pip>=23"
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) --upgrade "pip>=23"
 
 $(VENV)/.installed: $(BIN)/python $(BUILD_INPUTS)
 	@echo "== installing labkit into $(VENV): compiles the simulated board and the HLS kernels (minutes the first time)"
-	@$(PIP) install $(PIP_QUIET) -e ".[lab]"
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) -e ".[lab]"
 	@touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed
 	@echo "== installing the test needs (pytest, playwright, nbclient)"
-	@$(PIP) install $(PIP_QUIET) -e ".[lab,test]"
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) -e ".[lab,test]"
 	@touch $@
 
 install: $(VENV)/.installed
