@@ -17,6 +17,7 @@ cells, as fast as this computer can, so the whole lab takes minutes.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import time
@@ -97,21 +98,16 @@ def labs(tmp_path_factory):
     """``labs(pace)``: a JupyterLab serving a copy of notebooks/ whose kernels run the simulated board at ``pace``."""
     sync_api = need_browser()
     started: dict[str, object] = {}
-    stack = []
+    with contextlib.ExitStack() as stack:  # every server started here is stopped at the end
+        def lab_for(pace: str):
+            if pace not in started:
+                scratch = tmp_path_factory.mktemp(f"lab-{pace}")
+                root = scratch / "notebooks"
+                shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+                started[pace] = stack.enter_context(start_lab(root, scratch, env={"LABKIT_SIM_PACE": pace}))
+            return started[pace]
 
-    def lab_for(pace: str):
-        if pace not in started:
-            scratch = tmp_path_factory.mktemp(f"lab-{pace}")
-            root = scratch / "notebooks"
-            shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-            context = start_lab(root, scratch, env={"LABKIT_SIM_PACE": pace})
-            started[pace] = context.__enter__()
-            stack.append(context)
-        return started[pace]
-
-    yield sync_api, lab_for
-    for context in reversed(stack):
-        context.__exit__(None, None, None)
+        yield sync_api, lab_for
 
 
 @pytest.fixture(scope="module")
