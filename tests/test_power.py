@@ -276,6 +276,8 @@ def test_power_monitor_updates_once_per_refresh_and_stops(board, dummy_comm):
     monitor.mark(None)
     monitor.refresh(force=True)
     assert "dma" in monitor.table.value and "run 11" in monitor.table.value
+    # spans too close for their numbers: some numbers are left out of the plot, never drawn on each other
+    assert "" in list(monitor.span_labels.text) and "run 11" in monitor.table.value
 
 
 def test_power_monitor_resolves_from_the_widgets_package():
@@ -310,3 +312,13 @@ def test_check_energy_per_image(capsys):
 def test_meter_is_shared_per_board(board):
     assert meter_for(board.device) is meter_for(board.device)
     assert power.open_power(board).meter is meter_for(board.device)
+
+
+def test_span_numbers_never_touch_on_the_same_height():
+    from labkit.widgets.power import LABEL_ROWS, _spaced_numbers
+
+    far = [(float(i), i + 1) for i in range(6)]               # one second apart on a 6 s axis: all shown
+    assert _spaced_numbers(far, width=6.0) == [str(n) for _, n in far]
+    close = [(0.001 * i, i + 1) for i in range(12)]            # a millisecond apart: one number per height
+    texts = _spaced_numbers(close, width=6.0)
+    assert sum(1 for t in texts if t) == LABEL_ROWS and texts[0] == "1"

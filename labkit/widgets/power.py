@@ -46,7 +46,8 @@ PALETTE = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7
 TOTAL_COLOR, AVERAGE_COLOR = "#222222", "#ff7f0e"
 MAX_MARKS = 64  #: marked spans kept (the table lists all of them, in a scrolling box)
 BAND_Y = 0.96  #: where the "what ran" bars sit, on a 0..1 scale over the plot
-LABEL_ROWS = 2  #: span numbers alternate between this many heights, so neighbours do not collide
+LABEL_ROWS = 3  #: span numbers cycle through this many heights, so neighbours do not collide
+LABEL_EM = 0.018  #: room one digit of a span's number needs, as a share of the time axis (about 12 px of 700)
 HEADROOM = 1.45  #: y axis up to this x the highest line: the bars and their numbers sit above the data
 
 
@@ -336,10 +337,12 @@ class PowerMonitor:
                 self.span_lines.colors = [m.color for _, _, m in spans]
                 self.span_lines.visible = True
                 self.span_labels.x = np.array([(a + b) / 2 for a, b, _ in spans], dtype=np.float32)
-                # numbers, not names (names of short spans run into each other), on alternating heights
+                # numbers, not names (names of short spans run into each other), on cycling heights; a
+                # number that would still touch its neighbour on the same height is left out (the table has it)
                 self.span_labels.y = np.array([BAND_Y - 0.06 * (m.number % LABEL_ROWS) for _, _, m in spans],
                                               dtype=np.float32)
-                self.span_labels.text = [str(m.number) for _, _, m in spans]
+                self.span_labels.text = _spaced_numbers([((a + b) / 2, m.number) for a, b, m in spans],
+                                                        width=max(1e-9, (t[-1] if t.size else now) - lo))
             else:
                 self.span_lines.visible = False
                 self.span_labels.text = []
@@ -375,6 +378,21 @@ class PowerMonitor:
     def energy_table(self) -> list[dict]:
         """The finished marks as records (label, count, seconds, energy, per item, kind ...)."""
         return [m.energy.to_dict() for m in self.marks if not m.open and m.energy is not None]
+
+
+def _spaced_numbers(centres: list[tuple[float, int]], width: float) -> list[str]:
+    """The text of each span's label: its number, or "" where it would touch the previous one on its height."""
+    last: dict[int, float] = {}
+    texts = []
+    for x, number in centres:
+        row, text = number % LABEL_ROWS, str(number)
+        room = LABEL_EM * width * (len(text) + 1)
+        if row in last and x - last[row] < room:
+            texts.append("")
+            continue
+        last[row] = x
+        texts.append(text)
+    return texts
 
 
 def _trailing_mean(t: np.ndarray, y: np.ndarray, span_s: float) -> np.ndarray:
