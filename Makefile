@@ -18,6 +18,17 @@ BIN31 := $(VENV31)/bin
 PYNQ31_TESTS ?= tests --ignore=tests/hls --ignore=tests/browser --ignore=tests/test_packaging.py
 LAB_HOST ?= 127.0.0.1
 LAB_PORT ?= 8888
+# JupyterLab refuses to run as root without --allow-root (Docker, WSL, cloud VMs): add it only for root.
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+# Quiet and offline: warnings and the URL to open, no news feed, no update check, no PyPI extension manager.
+LAB_FLAGS := --ip=$(LAB_HOST) --port=$(LAB_PORT) --notebook-dir=notebooks $(LAB_ROOT_FLAG) \
+	--LabApp.default_url=/lab/tree/00_start_here.ipynb --ServerApp.log_level=WARN --LabApp.log_level=WARN \
+	--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None \
+	--LabApp.extension_manager=readonly \
+	--KernelManager.transport=ipc
+# pip without its banners (progress bars, notices, setuptools' editable-install warning); errors still show.
+PIP_QUIET := --quiet --quiet --disable-pip-version-check --progress-bar off
+PIP_ENV := PYTHONWARNINGS="ignore:Editable installation"
 
 .PHONY: lab test install test-install test-pynq31 csim bench clean help
 
@@ -29,8 +40,9 @@ help:
 	@echo "make bench  -- print the benchmark tables"
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --upgrade "pip>=23" >/dev/null
+	@echo "== creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) --upgrade "pip>=23"
 
 # hls4ml's wheel carries Xilinx's open-source arbitrary-precision headers (ap_int.h, ap_fixed.h,
 # hls_stream.h; Apache-2.0) that a user's HLS C++ is compiled against on the simulated board
@@ -38,12 +50,14 @@ $(BIN)/python:
 HLS4ML ?= hls4ml==1.3.0
 
 $(VENV)/.installed: $(BIN)/python $(BUILD_INPUTS)
-	$(PIP) install -e ".[lab]"
-	$(PIP) install --no-deps "$(HLS4ML)"
+	@echo "== installing labkit into $(VENV): compiles the simulated board and the HLS kernels (minutes the first time)"
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) -e ".[lab]"
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) --no-deps "$(HLS4ML)"
 	@touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed
-	$(PIP) install -e ".[lab,test]"
+	@echo "== installing the test needs (pytest, playwright, nbclient)"
+	@$(PIP_ENV) $(PIP) install $(PIP_QUIET) -e ".[lab,test]"
 	@touch $@
 
 # The same package and test needs with pynq pinned to 3.1.x (numpy < 2 and pycparser < 3 come from setup.py).
@@ -61,7 +75,8 @@ install: $(VENV)/.installed
 test-install: $(VENV)/.test-installed
 
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --ip=$(LAB_HOST) --port=$(LAB_PORT) --notebook-dir=notebooks notebooks/00_start_here.ipynb
+	@echo "== JupyterLab on notebooks/: open the URL below (it opens 00_start_here). Ctrl-C twice stops it."
+	@$(BIN)/jupyter lab $(LAB_FLAGS)
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest

@@ -95,7 +95,10 @@ class BoardInfo:
         if self.simulated:
             lines = [f"Board: {self.board} -- SIMULATED on this computer (pace: {self.pace})",
                      f"PL clock (modelled): {self.pl_clock_mhz:.1f} MHz, contiguous memory pool: "
-                     f"{(self.cma_bytes or 0) >> 20} MiB"]
+                     f"{(self.cma_bytes or 0) >> 20} MiB",
+                     "This simulated board belongs to this notebook's kernel alone: another notebook gets its "
+                     "own board (its own registers and memory). On a real board all notebooks share one PL "
+                     "and one memory pool."]
         else:
             lines = [f"Board: {self.board} -- real hardware"]
         lines.append("IP blocks:")
