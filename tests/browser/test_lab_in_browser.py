@@ -93,6 +93,19 @@ _DONE_JS = """() => {
 }"""
 
 
+#: What a notebook must show beyond "no error": a JavaScript predicate on the page, and what it means.
+EXPECT = {
+    "09_instructor_compare": ("""() => {
+        const titles = Array.from(document.querySelectorAll('.bqplot .mainheading')).map(e => e.textContent);
+        const text = Array.from(document.querySelectorAll('.widget-html-content')).map(e => e.textContent).join(' ');
+        return document.querySelectorAll('.bqplot svg.svg-figure').length >= 3
+            && document.querySelectorAll('.bqplot .dot').length > 20
+            && titles.length >= 3 && titles.every(t => t.includes('SYNTHETIC'))
+            && text.includes('SYNTHETIC CLASS') && text.includes('flagged run');
+    }""", "the dashboards drawn with data, every chart labelled SYNTHETIC, outliers flagged"),
+}
+
+
 @pytest.fixture(scope="module")
 def labs(tmp_path_factory):
     """``labs(pace)``: a JupyterLab serving a copy of notebooks/ whose kernels run the simulated board at ``pace``."""
@@ -171,6 +184,8 @@ def test_notebook_runs_in_chromium(labs, browser, path: Path):
         time.sleep(WIDGET_SETTLE_S)
         outputs = page.evaluate(_OUTPUTS_JS)
         areas = page.evaluate(_WIDGET_AREAS_JS)
+        expected = EXPECT.get(path.stem)
+        shows = page.evaluate(expected[0]) if expected else True
         dismiss_news_toast(page)
         page.screenshot(path=str(ARTIFACTS / f"{path.stem}.png"))
         for area in areas:
@@ -193,6 +208,7 @@ def test_notebook_runs_in_chromium(labs, browser, path: Path):
     problems += [f"cell {a['cell']}: controls cut off at the right edge: {a['clipped']}" for a in areas if a["clipped"]]
     problems += [f"cell {a['cell']}: the widget scrolls sideways (wider than the notebook)" for a in areas
                  if a["scrolls"]]
+    problems += [] if shows else [f"does not show {expected[1]}"]
     problems += [f"log console: {e}" for e in log_errors]
     problems += [f"browser console: {c[:300]}" for c in console]
     with lab.log.open("rb") as log:
