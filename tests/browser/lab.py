@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,7 +168,16 @@ def wait_for_kernel(lab: Lab, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     kernels: list = []
     while time.monotonic() < deadline:
-        kernels = lab.api("kernels")
+        try:
+            kernels = lab.api("kernels")
+        except urllib.error.HTTPError as exc:
+            # jupyter_server answers 500 when listed while a kernel is still starting (its model has no
+            # last_activity yet): the kernel is not ready, ask again.
+            if exc.code != 500:
+                raise
+            kernels = [f"HTTP 500 from /api/kernels: {exc.read()[:200]!r}"]
+            time.sleep(0.25)
+            continue
         if any(k.get("execution_state") == "idle" and k.get("connections", 0) > 0 for k in kernels):
             return
         time.sleep(0.25)

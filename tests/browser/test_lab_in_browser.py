@@ -116,7 +116,10 @@ def labs(tmp_path_factory):
             if pace not in started:
                 scratch = tmp_path_factory.mktemp(f"lab-{pace}")
                 root = scratch / "notebooks"
-                shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+                shutil.copytree(REPO / "notebooks", root,
+                                ignore=shutil.ignore_patterns(".ipynb_checkpoints", "my_overlays"))
+                if (REPO.parent / "shared").is_dir():  # where lesson 10 looks for the real .hwh files: ../shared/hwh
+                    (scratch / "shared").symlink_to(REPO.parent / "shared")
                 started[pace] = stack.enter_context(start_lab(root, scratch, env={"LABKIT_SIM_PACE": pace}))
             return started[pace]
 
@@ -157,6 +160,8 @@ def _shutdown_sessions(lab) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_chromium(labs, browser, path: Path):
+    if path.stem == "10_own_overlay" and not (REPO.parent / "shared" / "hwh").is_dir():
+        pytest.skip(f"{path.name} opens the real .hwh files of ../shared/hwh, which is not beside this checkout")
     _, lab_for = labs
     context, console = browser
     lab = lab_for(PACES.get(path.stem, "host"))
