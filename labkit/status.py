@@ -109,7 +109,9 @@ class DmaStatus:
         if not self.idle:
             if self.direction == "recv":
                 return ("the receive is still waiting for data or for TLAST: is the kernel that feeds it started, "
-                        "and does its stream assert TLAST on the last beat?")
+                        "does its stream assert TLAST on the last beat, and is TKEEP high on the valid bytes "
+                        "(TKEEP tied low: S2MM writes nothing and never finishes)? Reset the DMA (or reload the "
+                        "overlay) before the next try")
             return ("the send is still waiting for the stream to accept data: is the kernel that reads it "
                     "started, and is its output drained?")
         return "the channel is idle: nothing is pending"

@@ -71,8 +71,15 @@ class BoardProfile:
     hp_ports: Sourced
     hp_data_bits: Sourced
     ps_ref_loop_us: Sourced
+    bitstream_bits: Sourced
+    config_port_bits_s: Sourced
     description: str = ""
     extra: dict = field(default_factory=dict)
+
+    @property
+    def reconfiguration_s(self) -> float:
+        """Modelled time of one full-bitstream download: bitstream size / configuration port bandwidth."""
+        return float(self.bitstream_bits) / float(self.config_port_bits_s)
 
     @property
     def cpu_mhz(self) -> float:
@@ -108,6 +115,14 @@ _ZYNQ7000_COMMON = dict(
         "estimate: a load is not posted, the CPU waits for the AXI read response; 1.5x the measured store cost"),
     hp_ports=Sourced(4, "", f"{UG585} ch. 5: S_AXI_HP0..HP3"),
     hp_data_bits=Sourced(64, "bit", f"{UG585} ch. 5: HP ports are 32 or 64 bits wide; overlays use 64"),
+    bitstream_bits=Sourced(
+        32_364_512, "bit",
+        "Xilinx UG470 (7 Series Configuration) Table 1-1: XC7Z020 configuration bitstream length, uncompressed"),
+    config_port_bits_s=Sourced(
+        3.2e9, "bit/s",
+        "Xilinx UG909 'Configuration Time' Table 1: 7-series 32-bit configuration port at 100 MHz (3.2 Gb/s); "
+        "estimate: the PS's PCAP path taken as fast as that, so the download of a full bitstream is ~10 ms "
+        "(pynq's Overlay() also parses the .hwh, not counted here)"),
     ps_ref_loop_us=Sourced(
         31.5, "us",
         f"{FORUM_MMIO_SLOW}: one iteration of the per-word MMIO.write loop takes 27-36 us (150-200 ms / 5600)"),

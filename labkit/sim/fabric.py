@@ -40,6 +40,7 @@ from .memory import ContiguousPool
 from labkit.boards.profiles import BoardProfile
 from .streams import StreamChannel
 from .timeline import Timeline
+from .trace import StreamTrace
 from .worker import PLTask, PLWorker
 
 if TYPE_CHECKING:
@@ -90,7 +91,9 @@ class Fabric:
         self.profile = profile
         self.pool = pool
         self.timeline = Timeline()
-        self.faults = FaultInjector()
+        self.faults = FaultInjector(self)
+        self.trace = StreamTrace()  #: the last stream transfers, "what an ILA would show"
+        self.reconfigurations = 0  #: full-bitstream downloads so far
         # Shared with every register window (see _regwindow.c and the _CFG_* layout above).
         self._gp_config = np.zeros(_CFG_LEN, dtype=np.float64)
         self._ps_config = np.zeros(_CFG_LEN, dtype=np.float64)  # PS-internal registers cost no GP-port time
@@ -220,6 +223,10 @@ class Fabric:
             channel = StreamChannel(self, f"{src}.{sport}->{dst}.{dport}", width, depth)
             self._channels_out[(src, sport)] = channel
             self._channels_in[(dst, dport)] = channel
+
+    def stream_channels(self) -> list[StreamChannel]:
+        """Every stream channel of the loaded design."""
+        return list(self._channels_out.values())
 
     def channel_out(self, ip: str, port: str) -> StreamChannel | None:
         """The channel a master stream port writes to (None if unconnected)."""

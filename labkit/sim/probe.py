@@ -80,6 +80,21 @@ class SimBoardProbe(BoardProbe):
 
         return sim_rails(self.device), meter_for(self.device)
 
+    def reconfiguration_s(self) -> float:
+        return self.device.profile.reconfiguration_s
+
+    @property
+    def reconfigurations(self) -> int:
+        return self._fabric.reconfigurations
+
+    def stream_trace(self, n: int | None = None) -> list:
+        return self._fabric.trace.last(n)
+
+    def stream_pending(self) -> list:
+        from .trace import pending
+
+        return pending(self._fabric.stream_channels())
+
     @property
     def faults(self) -> Any:
         return self._fabric.faults
