@@ -176,6 +176,7 @@ class Fabric:
             for name, model in old.items():
                 if name not in new:
                     model.shutdown()
+            self.timeline.abort_after(self.now())
             self.ips = new
             self.design = design
             self.streams = dict(design.streams)

@@ -150,6 +150,7 @@ class HlsKernelModel(IPModel):
 
     def on_reset(self) -> None:
         self.call = None
+        self._busy_until = float("-inf")  # a reconfiguration cuts off whatever the last call was doing
         self._done_latched = False
         self._isr = 0
         self.set_reg(CTRL, AP_IDLE)
