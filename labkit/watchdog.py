@@ -14,7 +14,10 @@ alarm, or widen the threshold a little to learn what kind of failure it is.
 
 What counts as an **anomaly**: the call did not finish by the threshold (a hang, or a kernel far
 slower than usual: labkit's waits raise :class:`~labkit.errors.LabTimeoutError`), it raised an
-error (a DMA error), it returned later than the threshold, or its output failed the check.
+error (a DMA error), it returned later than the threshold, or its output failed the check.  A
+call's time is its wall-clock time less the time its thread waited for a CPU (:func:`cpu_wait_s`),
+in calibration as in watching.  On the simulated board a call's time also holds the simulation's
+own work (the PL's data work runs on this computer); events report it as ``sim_s``.
 What happens then is the :class:`Policy`: recover (reconfigure the PL, or only reset the DMAs),
 re-initialise, retry the input or skip it (flagged), and after ``alarm_after`` anomalies in a
 row an alarm (callback and event), optionally widening the threshold.
@@ -140,7 +143,7 @@ class Event:
     modelled: Timing | None = None  #: simulated PL time (calls: the PL work they booked; recoveries: the bitstream)
     estimated: Timing | None = None  #: board estimate (when the engine makes one)
     cpu_wait_s: float = 0.0  #: calls: of the measured time, how long the thread waited for a CPU
-    sim_s: float = 0.0  #: calls on the simulated board: of the measured time, the simulation's own work
+    sim_s: float = 0.0  #: simulated board: the probe's sim_s over the call (simulation work and modelled bus stalls)
 
     def __str__(self) -> str:
         times = "; ".join(str(x) for x in (self.measured, self.modelled, self.estimated) if x is not None)
@@ -405,10 +408,14 @@ class Watchdog:
             return None
         return Timing(float(seconds), "estimated", f"{self._probe.board if self._probe else 'board'} profile")
 
-    def _sim_since(self) -> float:
+    def _sim_now(self) -> float:
+        """Seconds this process has spent in the simulated board's own work (0 on a real board)."""
         if self._probe is None or not self._probe.simulated:
             return 0.0
-        return self._probe.snapshot().sim_s - self._sim0
+        return self._probe.snapshot().sim_s
+
+    def _sim_since(self) -> float:
+        return self._sim_now() - self._sim0
 
     def _log(self, kind: str, index: int | None, attempt: int, reason: str, measured_: Timing | None = None,
              modelled: Timing | None = None, estimated: Timing | None = None, cpu_wait: float = 0.0,
