@@ -301,3 +301,31 @@ def test_a_silent_wrong_result_is_one_corrupted_word(board):
     result = transfer.run("dma", board, _words(), timeout=5)
     assert not result.verified and result.mismatches == 1
     _healthy(board)
+
+
+def test_without_tlast_a_larger_receive_waits_for_ever(board):
+    from labkit.kernels import cnn_classifier as cnn
+
+    pixels = allocate(cnn.BEATS_PER_IMAGE, np.uint64, target=board.device)
+    scores = allocate(1024, np.uint32, target=board.device)
+    try:
+        def classify_one() -> int:
+            pixels[:] = cnn.pack_images(np.zeros((1, 28, 28), np.uint8))
+            board.cnn_classifier.register_map.batch = 1
+            board.cnn_classifier.register_map.CTRL.AP_START = 1
+            board.dma_cnn.recvchannel.transfer(scores)
+            board.dma_cnn.sendchannel.transfer(pixels)
+            wait_dma(board.dma_cnn, "recv", "dma_cnn", 0.5)
+            return board.dma_cnn.recvchannel.transferred
+
+        assert classify_one() == 40  # TLAST ends the receive after 10 scores
+        labkit.probe(board).faults.inject("cnn_classifier", "drop_tlast")
+        with pytest.raises(LabTimeoutError, match="waiting for data or for TLAST"):
+            classify_one()
+        assert not dma_status(board.dma_cnn, "recv").idle
+        assert any("waits for TLAST" in w for p in labkit.probe(board).stream_pending() for w in p.waiting)
+        recover(board)
+        assert classify_one() == 40
+    finally:
+        pixels.freebuffer()
+        scores.freebuffer()
