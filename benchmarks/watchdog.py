@@ -65,18 +65,18 @@ def detection(ol, acc, batches) -> list[list[str]]:
         wd.process(batches[i], i)
         event = next(e for e in reversed(wd.events) if e.kind == "anomaly")
         latencies.append(event.measured.seconds)
-        own.append(event.cpu_wait_s)
-    worst = max(latencies)
-    worst_wait = own[latencies.index(worst)]
+        own.append(event.measured.seconds - max(event.cpu_wait_s, event.sim_s))
+    worst, own_worst = max(latencies), max(own)
     bound = cal.threshold_s + cal.median_s
-    return [[f"calibrated call (median, {BATCH} frames)", format_seconds(cal.median_s), "measured"],
+    return [[f"calibrated call (median, {BATCH} frames)", format_seconds(cal.median_s),
+             "measured, less CPU waits and the simulation's own computing (the C++ kernel on this host)"],
             ["threshold (" + cal.rule + ")", format_seconds(cal.threshold_s), "from the measured calibration"],
             [f"hang detected after (worst of {HANGS})", format_seconds(worst),
              f"measured; target <= threshold + one call = {format_seconds(bound)}: "
              f"{'met' if worst <= bound else 'MISSED'}"],
             [f"hang detected after (median of {HANGS})", format_seconds(statistics.median(latencies)), "measured"],
-            ["... of the worst, waiting for a CPU", format_seconds(worst_wait),
-             "measured (Linux schedstat run-queue wait): the shared VM's load"]]
+            [f"... less CPU waits / the simulation's own computing (worst of {HANGS})", format_seconds(own_worst),
+             "measured, as the watchdog counts a call's time; target: " + ("met" if own_worst <= bound else "MISSED")]]
 
 
 def recovery(ol) -> list[list[str]]:

@@ -46,6 +46,9 @@ class Snapshot:
     gp_writes: int
     sim_s: float
     mark: int
+    #: of ``sim_s``, the simulation's own computing (IP models, PL data work run in a status read, syncs):
+    #: what a board does not spend -- the rest of ``sim_s`` is modelled bus time stalled on the wall clock
+    model_s: float = 0.0
 
 
 NO_SNAPSHOT = Snapshot(0, 0, 0.0, 0)

@@ -15,9 +15,11 @@ alarm, or widen the threshold a little to learn what kind of failure it is.
 What counts as an **anomaly**: the call did not finish by the threshold (a hang, or a kernel far
 slower than usual: labkit's waits raise :class:`~labkit.errors.LabTimeoutError`), it raised an
 error (a DMA error), it returned later than the threshold, or its output failed the check.  A
-call's time is its wall-clock time less the time its thread waited for a CPU (:func:`cpu_wait_s`),
-in calibration as in watching.  On the simulated board a call's time also holds the simulation's
-own work (the PL's data work runs on this computer); events report it as ``sim_s``.
+call's time is its wall-clock time less what is not the call's doing, in calibration as in
+watching: the time its thread waited for a CPU (:func:`cpu_wait_s`) and, on the simulated board,
+the simulation's own computing (the kernels' C++ runs on this computer, often slower than the PL
+it models; the probe's ``model_s``, zero on a real board).  Modelled PL time still counts: in
+board pace the PS waits for it as on the board, so a slow kernel is seen.
 What happens then is the :class:`Policy`: recover (reconfigure the PL, or only reset the DMAs),
 re-initialise, retry the input or skip it (flagged), and after ``alarm_after`` anomalies in a
 row an alarm (callback and event), optionally widening the threshold.
@@ -89,7 +91,8 @@ class Calibration:
     def __str__(self) -> str:
         if not self.samples:
             return f"threshold {format_seconds(self.threshold_s)} ({self.rule})"
-        return (f"{len(self.samples)} calls measured on {this_machine()}: median {format_seconds(self.median_s)}, "
+        return (f"{len(self.samples)} calls measured on {this_machine()} (wall clock less CPU waits and the "
+                f"simulation's own computing): median {format_seconds(self.median_s)}, "
                 f"p99 {format_seconds(self.p99_s)}, max {format_seconds(max(self.samples))} -> threshold "
                 f"{format_seconds(self.threshold_s)} ({self.rule})")
 
@@ -143,7 +146,7 @@ class Event:
     modelled: Timing | None = None  #: simulated PL time (calls: the PL work they booked; recoveries: the bitstream)
     estimated: Timing | None = None  #: board estimate (when the engine makes one)
     cpu_wait_s: float = 0.0  #: calls: of the measured time, how long the thread waited for a CPU
-    sim_s: float = 0.0  #: simulated board: the probe's sim_s over the call (simulation work and modelled bus stalls)
+    sim_s: float = 0.0  #: simulated board: of the measured time, the simulation's own computing (probe model_s)
 
     def __str__(self) -> str:
         times = "; ".join(str(x) for x in (self.measured, self.modelled, self.estimated) if x is not None)
@@ -265,14 +268,14 @@ class Watchdog:
         the threshold from the measured times.  Raises :class:`CalibrationError` if any call fails."""
         samples = []
         for i, x in enumerate(inputs):
-            start, waited = time.perf_counter(), cpu_wait_s()
+            start, waited, sim0 = time.perf_counter(), cpu_wait_s(), self._sim_now()
             try:
                 with _no_gc():
                     out = self.call(x, timeout)
             except Exception as exc:  # noqa: BLE001 -- any failure spoils a calibration
                 raise CalibrationError(f"calibration call {i} failed ({type(exc).__name__}: {exc}); calibrate on "
                                        "a healthy board: no faults armed (faults.clear())") from exc
-            took = time.perf_counter() - start - (cpu_wait_s() - waited)
+            took = _own_time(time.perf_counter() - start, cpu_wait_s() - waited, self._sim_now() - sim0)
             if self.check is not None and not self.check(x, out):
                 raise CalibrationError(f"calibration call {i} gave an output that fails the check; calibrate on a "
                                        "healthy board, or fix the check")
@@ -316,7 +319,7 @@ class Watchdog:
         threshold = float(self.threshold_s)
         snap = self._probe.snapshot() if self._probe is not None and self._probe.simulated else None
         mark = snap.mark if snap is not None else None
-        self._sim0 = snap.sim_s if snap is not None else 0.0
+        self._sim0 = snap.model_s if snap is not None else 0.0
         self.calls += 1
         with _no_gc():
             return self._timed_attempt(x, index, attempt, threshold, mark)
@@ -337,10 +340,12 @@ class Watchdog:
             return self._bad("error", index, attempt, took, mark, None, f"{type(exc).__name__}: {_first_line(exc)}")
         took = time.perf_counter() - start
         descheduled = self._last_wait = cpu_wait_s() - waited
-        if took - descheduled > threshold:
+        simulation = self._sim_since()
+        if _own_time(took, descheduled, simulation) > threshold:
             return self._bad("slow", index, attempt, took, mark, out,
-                             f"took {format_seconds(took)} ({format_seconds(descheduled)} of it waiting for a CPU, "
-                             f"not counted), over the threshold {format_seconds(threshold)}")
+                             f"took {format_seconds(took)} (not counted: {format_seconds(descheduled)} waiting for a "
+                             f"CPU, {format_seconds(simulation)} of the simulation's own computing), over the "
+                             f"threshold {format_seconds(threshold)}")
         if self.check is not None and not self.check(x, out):
             return self._bad("check", index, attempt, took, mark, out, "the output failed the check")
         self._consecutive = 0
@@ -409,10 +414,10 @@ class Watchdog:
         return Timing(float(seconds), "estimated", f"{self._probe.board if self._probe else 'board'} profile")
 
     def _sim_now(self) -> float:
-        """Seconds this process has spent in the simulated board's own work (0 on a real board)."""
+        """Seconds this process has spent in the simulated board's own computing (0 on a real board)."""
         if self._probe is None or not self._probe.simulated:
             return 0.0
-        return self._probe.snapshot().sim_s
+        return self._probe.snapshot().model_s
 
     def _sim_since(self) -> float:
         return self._sim_now() - self._sim0
@@ -442,6 +447,13 @@ class Watchdog:
 
 
 _SCHEDSTAT = "/proc/thread-self/schedstat"
+
+
+def _own_time(wall: float, cpu_wait: float, simulation: float) -> float:
+    """A call's own time: wall clock less CPU waits and the simulation's own computing.  The two overlap
+    (a CPU wait while the simulation computes counts in both) and are not told apart, so only the larger
+    is taken off: a call is never made shorter than it was."""
+    return max(0.0, wall - max(cpu_wait, simulation))
 
 
 def cpu_wait_s() -> float:

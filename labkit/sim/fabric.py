@@ -288,6 +288,11 @@ class Fabric:
         return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S] + self._gp_config[_CFG_SPIN_S]
                      + self._ps_config[_CFG_SPIN_S]) + self.extra_overhead_s
 
+    @property
+    def model_work_s(self) -> float:
+        """Of :attr:`sim_overhead_s`, the simulation's own computing only (no bus-time stalls)."""
+        return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S]) + self.extra_overhead_s
+
     def gp_totals(self) -> tuple[int, int]:
         """AXI-Lite (reads, writes) in words over the GP port so far: a cheap :meth:`counters` subset."""
         return int(self._gp_config[_CFG_TOTAL_READS]), int(self._gp_config[_CFG_TOTAL_WRITES])

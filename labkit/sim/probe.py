@@ -61,7 +61,7 @@ class SimBoardProbe(BoardProbe):
     def snapshot(self) -> Snapshot:
         fabric = self._fabric
         reads, writes = fabric.gp_totals()
-        return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark())
+        return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark(), fabric.model_work_s)
 
     def intervals_since(self, mark: int) -> tuple[list, int]:
         timeline = self._fabric.timeline
