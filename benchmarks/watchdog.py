@@ -36,7 +36,7 @@ from labkit.watchdog import Policy, watch_accelerator  # noqa: E402
 
 BATCH = 32  #: frames per accelerator call (a fault hits one call: 1 % of calls)
 CALLS = 150  #: calls per loop (4800 frames)
-ROUNDS = 3  #: loops with and without faults, alternated (the shared machine's load drifts)
+ROUNDS = 5  #: loops with and without faults, alternated (the shared machine's load drifts)
 FAULT_RATE = 0.01
 HANGS = 5  #: hung calls whose detection latency is measured
 
@@ -65,8 +65,9 @@ def detection(ol, acc, batches) -> list[list[str]]:
         wd.process(batches[i], i)
         event = next(e for e in reversed(wd.events) if e.kind == "anomaly")
         latencies.append(event.measured.seconds)
-        own.append(event.measured.seconds - max(event.cpu_wait_s, event.sim_s))
-    worst, own_worst = max(latencies), max(own)
+        own.append((event.sim_s, event.cpu_wait_s))
+    worst = max(latencies)
+    worst_sim, worst_wait = own[latencies.index(worst)]
     bound = cal.threshold_s + cal.median_s
     return [[f"calibrated call (median, {BATCH} frames)", format_seconds(cal.median_s),
              "measured, less CPU waits and the simulation's own computing (the C++ kernel on this host)"],
@@ -75,8 +76,10 @@ def detection(ol, acc, batches) -> list[list[str]]:
              f"measured; target <= threshold + one call = {format_seconds(bound)}: "
              f"{'met' if worst <= bound else 'MISSED'}"],
             [f"hang detected after (median of {HANGS})", format_seconds(statistics.median(latencies)), "measured"],
-            [f"... less CPU waits / the simulation's own computing (worst of {HANGS})", format_seconds(own_worst),
-             "measured, as the watchdog counts a call's time; target: " + ("met" if own_worst <= bound else "MISSED")]]
+            ["... of the worst: the simulation's own computing", format_seconds(worst_sim),
+             "measured (the hung call's C++ and status reads run on this host; overlaps the next row)"],
+            ["... of the worst: waiting for a CPU", format_seconds(worst_wait),
+             "measured (Linux schedstat run-queue wait): the shared VM's load"]]
 
 
 def recovery(ol) -> list[list[str]]:
@@ -103,8 +106,6 @@ def loop(ol, acc, batches, truth, rate: float) -> tuple[float, int, int, int, ob
     finally:
         faults.clear()
     fps = BATCH * report.per_second_own_cpu
-    reasons = [e.reason.split(":")[0] for e in wd.events if e.kind == "anomaly"]
-    print(f"  faults {rate:.0%}: anomalies by kind {dict((r, reasons.count(r)) for r in sorted(set(reasons)))}")
     wrong_unflagged = sum(1 for o, t in zip(report.outcomes, truth) if o.verified and not np.array_equal(o.output, t))
     return fps, report.flagged, wrong_unflagged, report.anomalies, report
 

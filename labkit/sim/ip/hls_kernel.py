@@ -240,6 +240,12 @@ class HlsKernelModel(IPModel):
 
     def _fire(self, call: KernelCall) -> None:
         """All inputs are there: schedule the stages, queue the C++, offer the outputs."""
+        if call.hang:
+            # A hung call took its inputs and stops inside: no output beat, no ap_done (UG1399: ap_done
+            # rises only when the function returns), and no data work for the simulation to compute.
+            for consumer in call.inputs.values():
+                consumer.release(None)
+            return
         plans = self.schedule(call)
         faults = self.fabric.faults
         slow = faults.take(self.name, "slow")
