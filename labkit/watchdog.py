@@ -286,6 +286,17 @@ class Watchdog:
         self._log("calibrated", None, 0, str(self.calibration), measured(sum(samples)))
         return self.calibration
 
+    def deadline_s(self) -> float:
+        """The timeout handed to the call.  The threshold bounds the whole call, while the call's timeout
+        bounds its waits for the PL, which start after its own PS work (about the calibrated median):
+        the deadline is the threshold less that median (at least half the threshold), so a hang is
+        reported about one threshold after the call began."""
+        threshold = float(self.threshold_s)
+        samples = self.calibration.samples if self.calibration is not None else ()
+        if not samples:
+            return threshold
+        return max(threshold - float(np.median(samples)), threshold / 2)
+
     # -- watching ---------------------------------------------------------------------------------------------
     def process(self, x: Any, index: int = 0) -> Outcome:
         """One input under the watchdog: its outcome, after as many tries as the policy allows."""
@@ -328,7 +339,7 @@ class Watchdog:
                        mark: int | None) -> tuple[str | None, Any]:
         start, waited = time.perf_counter(), cpu_wait_s()
         try:
-            out = self.call(x, threshold)
+            out = self.call(x, self.deadline_s())
         except TimeoutError as exc:
             took = time.perf_counter() - start
             self._last_wait = cpu_wait_s() - waited
