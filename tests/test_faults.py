@@ -329,3 +329,13 @@ def test_without_tlast_a_larger_receive_waits_for_ever(board):
     finally:
         pixels.freebuffer()
         scores.freebuffer()
+
+
+def test_every_kind_says_what_pynq_shows_and_cites_a_source(board):
+    faults = labkit.probe(board).faults
+    for ip, kinds in faults.possible().items():
+        for kind in kinds:
+            about = faults.about(ip, kind)
+            assert about.what and about.outcome and about.source, (ip, kind)
+    with pytest.raises(labkit.errors.DesignError, match="cannot have"):
+        faults.about("dma_pp", "slow")

@@ -81,7 +81,8 @@ _KINDS: tuple[FaultKind, ...] = (
               f"{PG021}: S2MM writes only the bytes TKEEP marks valid"),
     FaultKind("hang", "hls_kernel",
               "the next call starts and never raises ap_done (a deadlocked dataflow, a stuck stream)",
-              "ap_ctrl stays 0x1 (ap_start held, not done); a DMA fed by it is never idle",
+              "ap_ctrl stays 0x1 (ap_start held, not done); it takes its input but sends nothing: the S2MM "
+              "that receives its output is never idle",
               "Vitis HLS UG1399, ap_ctrl_hs: ap_done is raised only when the function returns"),
     FaultKind("slow", "hls_kernel",
               "the next call takes `factor` times its modelled cycles (a thermal throttle, a slower clock "
@@ -139,6 +140,15 @@ class FaultInjector:
         """The fault kinds IP ``ip`` of the loaded design can have, with what each does."""
         model = self._model(ip)
         return {name: CATALOGUE_BY_TYPE[(model.fault_type, name)].what for name in model.fault_kinds()}
+
+    def about(self, ip: str, kind: str) -> FaultKind:
+        """What a ``kind`` fault on ``ip`` does, what pynq then shows, and the source."""
+        model = self._model(ip)
+        try:
+            return CATALOGUE_BY_TYPE[(model.fault_type, kind)]
+        except KeyError:
+            raise FaultError(f"{ip} cannot have a {kind!r} fault; it can have: {', '.join(model.fault_kinds())}") \
+                from None
 
     def possible(self) -> dict[str, list[str]]:
         """Every IP of the loaded design that can fail, and its kinds."""
