@@ -505,14 +505,17 @@ def _first_line(exc: BaseException) -> str:
 def watch_accelerator(acc: Any, *, check: Callable[[Any, Any], bool] | None = None, **kwargs: Any) -> Watchdog:
     """A watchdog around ``CnnAccelerator.classify``: the deadline is the accelerator's timeout, the
     default check compares the scores with the numpy reference (bit for bit), the estimate is the
-    accelerator's board estimate.  The accelerator's own reload after a failed call is turned off
-    (``acc.recover_on_failure = False``): the watchdog's policy recovers instead."""
+    accelerator's board estimate.  During a watched call the accelerator's own reload after a failure
+    is off (``acc.recover_on_failure``): the watchdog's policy recovers instead."""
     from .classifier import classify_reference
 
     def call(images: Any, timeout: float) -> Any:
-        acc.timeout = timeout
-        acc.recover_on_failure = False  # the watchdog recovers, by its policy
-        return acc.classify(images)
+        saved = acc.timeout, acc.recover_on_failure
+        acc.timeout, acc.recover_on_failure = timeout, False  # the watchdog recovers, by its policy
+        try:
+            return acc.classify(images)
+        finally:
+            acc.timeout, acc.recover_on_failure = saved
 
     def matches_reference(images: Any, scores: Any) -> bool:
         return bool(np.array_equal(scores, classify_reference(images)))

@@ -177,3 +177,11 @@ def test_no_false_positive_over_1000_healthy_calls(board, loopback):
     x = _words(256, 77)
     report = wd.run([x] * 1000)
     assert report.verified == 1000 and report.anomalies == 0, wd.log(["anomaly"])
+
+
+def test_watching_leaves_the_accelerator_as_it_was(board):
+    with CnnAccelerator(board, max_batch=4, timeout=3.0) as acc:
+        wd = watch_accelerator(acc, threshold=0.5)
+        labkit.probe(board).faults.inject("cnn_classifier", "hang")
+        assert wd.process(_digits(2)).verified
+        assert acc.timeout == 3.0 and acc.recover_on_failure is True
