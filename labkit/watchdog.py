@@ -35,7 +35,6 @@ ignores it cannot be killed, and the watchdog then only sees it when it returns.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ import numpy as np
 from . import board
 from .errors import LabkitError
 from .recovery import reconfigure, reset_dmas
+from .owntime import cpu_wait_s, no_gc, own_time
 from .run import DEFAULT_TIMEOUT_S
 from .timing import Timing, format_seconds, measured, this_machine
 
@@ -270,12 +270,12 @@ class Watchdog:
         for i, x in enumerate(inputs):
             start, waited, sim0 = time.perf_counter(), cpu_wait_s(), self._sim_now()
             try:
-                with _no_gc():
+                with no_gc():
                     out = self.call(x, timeout)
             except Exception as exc:  # noqa: BLE001 -- any failure spoils a calibration
                 raise CalibrationError(f"calibration call {i} failed ({type(exc).__name__}: {exc}); calibrate on "
                                        "a healthy board: no faults armed (faults.clear())") from exc
-            took = _own_time(time.perf_counter() - start, cpu_wait_s() - waited, self._sim_now() - sim0)
+            took = own_time(time.perf_counter() - start, cpu_wait_s() - waited, self._sim_now() - sim0)
             if self.check is not None and not self.check(x, out):
                 raise CalibrationError(f"calibration call {i} gave an output that fails the check; calibrate on a "
                                        "healthy board, or fix the check")
@@ -332,7 +332,7 @@ class Watchdog:
         mark = snap.mark if snap is not None else None
         self._sim0 = snap.model_s if snap is not None else 0.0
         self.calls += 1
-        with _no_gc():
+        with no_gc():
             return self._timed_attempt(x, index, attempt, threshold, mark)
 
     def _timed_attempt(self, x: Any, index: int, attempt: int, threshold: float,
@@ -352,7 +352,7 @@ class Watchdog:
         took = time.perf_counter() - start
         descheduled = self._last_wait = cpu_wait_s() - waited
         simulation = self._sim_since()
-        if _own_time(took, descheduled, simulation) > threshold:
+        if own_time(took, descheduled, simulation) > threshold:
             return self._bad("slow", index, attempt, took, mark, out,
                              f"took {format_seconds(took)} (not counted: {format_seconds(descheduled)} waiting for a "
                              f"CPU, {format_seconds(simulation)} of the simulation's own computing), over the "
@@ -455,44 +455,6 @@ class Watchdog:
     def __repr__(self) -> str:
         threshold = format_seconds(self.threshold_s) if self.threshold_s else "not calibrated"
         return f"<Watchdog {self.name}: threshold {threshold}, {self.counters()}>"
-
-
-_SCHEDSTAT = "/proc/thread-self/schedstat"
-
-
-def _own_time(wall: float, cpu_wait: float, simulation: float) -> float:
-    """A call's own time: wall clock less CPU waits and the simulation's own computing.  The two overlap
-    (a CPU wait while the simulation computes counts in both) and are not told apart, so only the larger
-    is taken off: a call is never made shorter than it was."""
-    return max(0.0, wall - max(cpu_wait, simulation))
-
-
-def cpu_wait_s() -> float:
-    """Seconds this thread has so far spent runnable but waiting for a CPU (Linux schedstat, 0 elsewhere).
-
-    A healthy call whose process was descheduled (another program had the cores) is not a slow
-    kernel: the watchdog leaves that wait out of a call's time.  The file exists on a PYNQ board's
-    Linux as on a PC (``/proc/<pid>/task/<tid>/schedstat``: on-CPU ns, run-queue wait ns, slices).
-    """
-    try:
-        with open(_SCHEDSTAT, "rb") as f:
-            return int(f.read().split()[1]) * 1e-9
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-class _no_gc:
-    """Keep Python's cyclic garbage collector off while a call is timed, as :mod:`timeit` and labkit's Run
-    do: a full collection walks every object (tens of ms with pynq and OpenCV loaded) and would look like
-    a slow kernel.  Collections then happen between calls, untimed."""
-
-    def __enter__(self) -> None:
-        self.was = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.was:
-            gc.enable()
 
 
 def _first_line(exc: BaseException) -> str:
