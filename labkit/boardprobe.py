@@ -46,6 +46,9 @@ class Snapshot:
     gp_writes: int
     sim_s: float
     mark: int
+    #: of ``sim_s``, the simulation's own computing (IP models, PL data work run in a status read, syncs):
+    #: what a board does not spend -- the rest of ``sim_s`` is modelled bus time stalled on the wall clock
+    model_s: float = 0.0
 
 
 NO_SNAPSHOT = Snapshot(0, 0, 0.0, 0)
@@ -126,6 +129,24 @@ class BoardProbe:
     def power_rails(self) -> tuple[dict[str, Any], Any]:
         """The power model's rails and the meter that drives them."""
         raise self._not_modelled("the power model's rails")
+
+    def reconfiguration_s(self) -> float:
+        """Modelled time of one full-bitstream download (the board profile's, with its source)."""
+        raise self._not_modelled("the reconfiguration time")
+
+    @property
+    def reconfigurations(self) -> int:
+        """How many times the PL was configured since the board was opened (simulated board only)."""
+        raise self._not_modelled("counting reconfigurations")
+
+    def stream_trace(self, n: int | None = None) -> list:
+        """The last ``n`` stream hand-overs (beats, TLAST, TKEEP, who waited): what an ILA would show."""
+        raise NotAvailableError(f"the stream trace needs the simulated board; on {self.board} add an ILA "
+                                "(Vivado's Integrated Logic Analyzer) to the stream and rebuild the overlay")
+
+    def stream_pending(self) -> list:
+        """Who waits on each stream channel right now (simulated board only)."""
+        raise NotAvailableError(f"stream state needs the simulated board; on {self.board} use an ILA")
 
     @property
     def faults(self) -> Any:

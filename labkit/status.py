@@ -17,7 +17,7 @@ from typing import Any
 
 from .kernels._common import CTRL_OFFSET
 
-__all__ = ["DmaStatus", "dma_status", "decode_dmasr", "decode_dmacr", "ap_ctrl", "DMA_CHANNEL_OFFSETS",
+__all__ = ["DmaStatus", "dma_status", "board_status", "decode_dmasr", "decode_dmacr", "ap_ctrl", "DMA_CHANNEL_OFFSETS",
            "AP_START", "AP_DONE", "AP_IDLE", "AP_READY", "CTRL_OFFSET"]
 
 #: where each direction's registers start in the DMA's register space (PG021, "Register Space")
@@ -109,7 +109,9 @@ class DmaStatus:
         if not self.idle:
             if self.direction == "recv":
                 return ("the receive is still waiting for data or for TLAST: is the kernel that feeds it started, "
-                        "and does its stream assert TLAST on the last beat?")
+                        "does its stream assert TLAST on the last beat, and is TKEEP high on the valid bytes "
+                        "(TKEEP tied low: S2MM writes nothing and never finishes)? Reset the DMA (or reload the "
+                        "overlay) before the next try")
             return ("the send is still waiting for the stream to accept data: is the kernel that reads it "
                     "started, and is its output drained?")
         return "the channel is idle: nothing is pending"
@@ -140,3 +142,20 @@ def ap_ctrl(value: int) -> str:
     else:
         hint = "not working"
     return f"{value:#x} ({words}): {hint}"
+
+
+def board_status(overlay: Any) -> str:
+    """Every AXI DMA channel and HLS kernel of ``overlay`` in words: the first thing to print when a
+    transfer "does nothing".  Reads registers through pynq only, so it works on a real board too."""
+    lines = []
+    for name, entry in overlay.ip_dict.items():
+        kind = entry.get("type", "")
+        if kind.startswith("xilinx.com:ip:axi_dma:"):
+            dma = getattr(overlay, name)
+            for direction in DMA_CHANNEL_OFFSETS:
+                lines.append(str(dma_status(dma, direction, name)))
+        elif ":hls:" in kind:
+            # Reading CTRL clears ap_done on the hardware: report it, and say so.
+            lines.append(f"{name}: ap_ctrl = {ap_ctrl(int(getattr(overlay, name).read(CTRL_OFFSET)))}")
+    lines.append("(reading ap_ctrl clears ap_done: a kernel shown 'ap_done' here reads as not done afterwards)")
+    return "\n".join(lines)

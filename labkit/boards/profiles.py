@@ -73,6 +73,8 @@ class BoardProfile:
     hp_ports: Sourced
     hp_data_bits: Sourced
     ps_ref_loop_us: Sourced
+    bitstream_bits: Sourced
+    config_port_bits_s: Sourced
     description: str = ""
     extra: dict = field(default_factory=dict)
     #: "zynq" (Zynq-7000, PS block processing_system7) or "zynq_us+" (Zynq UltraScale+ MPSoC,
@@ -80,6 +82,11 @@ class BoardProfile:
     family: str = "zynq"
     #: the PS block's VLNV name in a .hwh of this family
     ps_modtype: str = "processing_system7"
+
+    @property
+    def reconfiguration_s(self) -> float:
+        """Modelled time of one full-bitstream download: bitstream size / configuration port bandwidth."""
+        return float(self.bitstream_bits) / float(self.config_port_bits_s)
 
     @property
     def cpu_mhz(self) -> float:
@@ -115,6 +122,14 @@ _ZYNQ7000_COMMON = dict(
         "estimate: a load is not posted, the CPU waits for the AXI read response; 1.5x the measured store cost"),
     hp_ports=Sourced(4, "", f"{UG585} ch. 5: S_AXI_HP0..HP3"),
     hp_data_bits=Sourced(64, "bit", f"{UG585} ch. 5: HP ports are 32 or 64 bits wide; overlays use 64"),
+    bitstream_bits=Sourced(
+        32_364_512, "bit",
+        "Xilinx UG470 (7 Series Configuration) Table 1-1: XC7Z020 configuration bitstream length, uncompressed"),
+    config_port_bits_s=Sourced(
+        3.2e9, "bit/s",
+        "Xilinx UG909 'Configuration Time' Table 1: 7-series 32-bit configuration port at 100 MHz (3.2 Gb/s); "
+        "estimate: the PS's PCAP path taken as fast as that, so the download of a full bitstream is ~10 ms "
+        "(pynq's Overlay() also parses the .hwh, not counted here)"),
     ps_ref_loop_us=Sourced(
         31.5, "us",
         f"{FORUM_MMIO_SLOW}: one iteration of the per-word MMIO.write loop takes 27-36 us (150-200 ms / 5600)"),
@@ -167,6 +182,10 @@ _ZYNQ_US_COMMON = dict(
         30, "PL cycles", "estimate: a load waits for the AXI read response; 1.5x the store cost as on Zynq-7000"),
     hp_ports=Sourced(4, "", f"{UG1085} ch. 35: S_AXI_HP0..HP3_FPD"),
     hp_data_bits=Sourced(128, "bit", f"{UG1085} ch. 35: HP ports are 32, 64 or 128 bits wide; 128 by default"),
+    config_port_bits_s=Sourced(
+        3.2e9, "bit/s",
+        "estimate: the PS's PCAP path taken as fast as a 32-bit configuration port at 100 MHz, as for the "
+        "Zynq-7000 profiles (UG909 'Configuration Time' Table 1); UG1085 ch. 11 describes the PCAP"),
     ps_ref_loop_us=Sourced(
         8.0, "us",
         "estimate: the PYNQ-Z1 forum figure (31.5 us per MMIO.write loop iteration) scaled by the Cortex-A53 at "
@@ -179,6 +198,10 @@ ZCU104 = BoardProfile(
     description="Xilinx ZCU104: Zynq UltraScale+ XCZU7EV, quad Cortex-A53 at 1.2 GHz, 2 GB DDR4 on the PS",
     ddr_bytes=Sourced(2048 * MiB, "B", f"{ZCU104_UG}: 2 GB DDR4 SODIMM on the PS side (64-bit)"),
     ddr_peak_mb_s=Sourced(19200, "MB/s", f"{ZCU104_UG}: 64-bit DDR4 at 2400 MT/s"),
+    bitstream_bits=Sourced(
+        155_000_000, "bit",
+        "estimate: a full XCZU7EV .bit is about 19 MB; UG570 (UltraScale Configuration) Table 1-4 lists the "
+        "exact length per device, not checked here"),
     **_ZYNQ_US_COMMON,
 )
 
@@ -188,6 +211,10 @@ KV260 = BoardProfile(
     description="Xilinx Kria KV260: K26 SOM (Zynq UltraScale+ XCK26), quad Cortex-A53 at 1.333 GHz, 4 GB DDR4",
     ddr_bytes=Sourced(4096 * MiB, "B", f"{KV260_DS}: 4 GB 64-bit DDR4"),
     ddr_peak_mb_s=Sourced(19200, "MB/s", f"{KV260_DS}: 64-bit DDR4 at 2400 MT/s"),
+    bitstream_bits=Sourced(
+        60_000_000, "bit",
+        "estimate: the XCK26 has about 40% of the XCZU7EV's logic cells (DS986 vs DS891), so about 40% of its "
+        "bitstream; UG570 Table 1-4 lists the exact length, not checked here"),
     **{**_ZYNQ_US_COMMON,
        "arm_pll_fdiv": Sourced(80, "", f"{UG1085} APLL_CTRL.FBDIV: 80 x 33.333 MHz = 2666 MHz (K26 preset)"),
        "cpu_divisor": Sourced(2, "", f"ACPU_CTRL divisor: 2666 MHz / 2 = 1333 MHz ({KV260_DS}: A53 up to 1.333 GHz)")},

@@ -128,6 +128,8 @@ class CnnAccelerator:
         self.inbuf = allocate(self.max_batch * kernel.BEATS_PER_IMAGE, np.uint64, target=device)
         self.outbuf = allocate(self.max_batch * kernel.SCORES_PER_IMAGE, np.uint32, target=device)
         self.last_run: AcceleratorRun | None = None
+        #: reload the overlay when a call fails part-way (a watchdog that recovers by its own policy turns it off)
+        self.recover_on_failure = True
         self._lock = threading.Lock()
         self._closed = False
 
@@ -159,8 +161,12 @@ class CnnAccelerator:
                         chunk = batch[first:first + self.max_batch]
                         scores[first:first + len(chunk)] = self._run(chunk, run)
                         batches.append(len(chunk))
-                except BaseException:
-                    recover(self.overlay, self.timeout)  # a hung call must not poison the next
+                except Exception:
+                    if self.recover_on_failure:
+                        recover(self.overlay, self.timeout)  # a hung call must not poison the next
+                    raise
+                except BaseException:  # Ctrl-C: nobody else will clean up
+                    recover(self.overlay, self.timeout)
                     raise
             timing = run.finish()
             measured = {p.name: p.measured for p in timing.phases}

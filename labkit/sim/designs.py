@@ -275,7 +275,20 @@ def transfer_lab() -> Design:
                   ips=ips, streams=streams, clocks={0: 100.0}, ps_parameters=ps_parameters)
 
 
-DESIGNS: dict[str, Callable[[], Design]] = {"transfer_lab": transfer_lab}
+def transfer_lab_len14() -> Design:
+    """The lab's overlay with every DMA built with a 14-bit length register (Vivado's default
+    "Width of Buffer Length Register" = 14 in many designs): at most 16383 bytes per transfer,
+    so pynq's driver refuses a larger one with its own size error (PG021, c_sg_length_width)."""
+    design = transfer_lab()
+    design.name = "transfer_lab_len14"
+    design.description += "; DMAs with a 14-bit buffer length register (16 KB limit)"
+    for spec in design.ips:
+        if spec.vlnv == DMA_VLNV:
+            spec.parameters["c_sg_length_width"] = "14"
+    return design
+
+
+DESIGNS: dict[str, Callable[[], Design]] = {"transfer_lab": transfer_lab, "transfer_lab_len14": transfer_lab_len14}
 
 
 def get_design(name: str) -> Design:

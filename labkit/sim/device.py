@@ -160,7 +160,14 @@ class SimDevice(pynq.Device):
     def download(self, bitstream, parser: SimParser | None = None) -> None:
         if parser is None:
             parser = self.get_bitfile_metadata(bitstream.bitfile_name)
+        start = time.perf_counter()
         self.fabric.load_design(parser.design)
+        self.fabric.reconfigurations += 1
+        if self.fabric.board_pace:
+            # The PL is unusable while the bitstream streams in: the wall clock pays the modelled time.
+            remaining = start + self.profile.reconfiguration_s - time.perf_counter()
+            if remaining > 0:
+                time.sleep(remaining)
         super().post_download(bitstream, parser, self.name)
 
     def gen_cache(self, bitstream, parser=None) -> None:

@@ -42,6 +42,7 @@ from .memory import ContiguousPool
 from labkit.boards.profiles import BoardProfile
 from .streams import StreamChannel
 from .timeline import Timeline
+from .trace import StreamTrace
 from .worker import PLTask, PLWorker
 
 if TYPE_CHECKING:
@@ -95,7 +96,9 @@ class Fabric:
         self.profile = profile
         self.pool = pool
         self.timeline = Timeline()
-        self.faults = FaultInjector()
+        self.faults = FaultInjector(self)
+        self.trace = StreamTrace()  #: the last stream transfers, "what an ILA would show"
+        self.reconfigurations = 0  #: full-bitstream downloads so far
         #: behaviours of users' HLS kernels registered on this board (kernel_behaviour.py)
         self.kernel_behaviours = KernelBehaviours()
         # Shared with every register window (see _regwindow.c and the _CFG_* layout above).
@@ -186,6 +189,7 @@ class Fabric:
             for name, model in old.items():
                 if name not in new:
                     model.shutdown()
+            self.timeline.abort_after(self.now())
             self.ips = new
             self.design = design
             self.streams = dict(design.streams)
@@ -246,6 +250,10 @@ class Fabric:
                                     drops_tlast=not tlast)
             self._channels_out[(src, sport)] = channel
             self._channels_in[(dst, dport)] = channel
+
+    def stream_channels(self) -> list[StreamChannel]:
+        """Every stream channel of the loaded design."""
+        return list(self._channels_out.values())
 
     def channel_out(self, ip: str, port: str) -> StreamChannel | None:
         """The channel a master stream port writes to (None if unconnected)."""
@@ -314,6 +322,11 @@ class Fabric:
         board estimates."""
         return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S] + self._gp_config[_CFG_SPIN_S]
                      + self._ps_config[_CFG_SPIN_S]) + self.extra_overhead_s
+
+    @property
+    def model_work_s(self) -> float:
+        """Of :attr:`sim_overhead_s`, the simulation's own computing only (no bus-time stalls)."""
+        return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S]) + self.extra_overhead_s
 
     def gp_totals(self) -> tuple[int, int]:
         """AXI-Lite (reads, writes) in words over the GP port so far: a cheap :meth:`counters` subset."""

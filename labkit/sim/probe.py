@@ -61,7 +61,7 @@ class SimBoardProbe(BoardProbe):
     def snapshot(self) -> Snapshot:
         fabric = self._fabric
         reads, writes = fabric.gp_totals()
-        return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark())
+        return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark(), fabric.model_work_s)
 
     def intervals_since(self, mark: int) -> tuple[list, int]:
         timeline = self._fabric.timeline
@@ -79,6 +79,21 @@ class SimBoardProbe(BoardProbe):
         from .rails import meter_for, sim_rails  # the rails need the whole board: built on first use
 
         return sim_rails(self.device), meter_for(self.device)
+
+    def reconfiguration_s(self) -> float:
+        return self.device.profile.reconfiguration_s
+
+    @property
+    def reconfigurations(self) -> int:
+        return self._fabric.reconfigurations
+
+    def stream_trace(self, n: int | None = None) -> list:
+        return self._fabric.trace.last(n)
+
+    def stream_pending(self) -> list:
+        from .trace import pending
+
+        return pending(self._fabric.stream_channels())
 
     @property
     def faults(self) -> Any:

@@ -248,8 +248,10 @@ class StreamChannel:
             chunk = self.queue[0]
             k0 = chunk.taken
             k1 = min(chunk.beats, k0 + consumer.room())
-            start = max(consumer.t, chunk.offered_at(k0))
+            ready = consumer.t
+            start = max(ready, chunk.offered_at(k0))
             end = max(start + (k1 - k0) * consumer.cycle, chunk.offered_at(k1 - 1) + 1 / clock)
+            self.fabric.trace.take(self, chunk, k0, k1, ready, start, end, consumer)
             if consumer.first_take is None:
                 consumer.first_take = start
             consumer.takes.append((chunk, k0, k1))
@@ -281,9 +283,12 @@ class StreamChannel:
     def withdraw(self, owner: object) -> None:
         """Drop what ``owner`` put on this channel: its queued chunks and its posted consumers.
 
-        A DMA reset uses this; the kernel at the other end keeps waiting, as on hardware.
+        A DMA reset uses this; the kernel at the other end keeps waiting, as on hardware.  Beats
+        already handed over to a FIFO on the channel (their producer was released) stay: a FIFO is
+        reset by its own peripheral reset (or a PL reconfiguration), not by the DMA's soft reset, so
+        on a board they arrive in the next receive.
         """
-        self.queue = deque(c for c in self.queue if c.owner is not owner)
+        self.queue = deque(c for c in self.queue if c.owner is not owner or (self.depth and c.notified))
         self.consumers = deque(c for c in self.consumers if c.owner is not owner)
 
     def reset(self) -> None:

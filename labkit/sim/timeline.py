@@ -51,6 +51,12 @@ class Timeline:
         self._busy_cycles: dict[str, int] = {}
         self._booked = 0  # intervals booked so far (never trimmed)
 
+    def abort_after(self, t: float) -> None:
+        """The PL was reconfigured at ``t``: work booked to run past it was cut off, every resource is free."""
+        for resource, free in list(self._free_at.items()):
+            if free > t:
+                self._free_at[resource] = t
+
     def free_at(self, resource: str) -> float:
         """When ``resource`` finishes the work booked on it so far (-inf if never used)."""
         return self._free_at.get(resource, float("-inf"))

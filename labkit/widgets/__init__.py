@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "SweepProgress": "progress",
     "ClassifierView": "classifier",  # camera -> preprocessing -> class scores
     "PowerMonitor": "power",  # PMBus rails / the sim's power model
+    "WatchdogView": "watchdog",  # labkit.watchdog, live
+    "StreamTraceChart": "trace",  # the simulated board's stream trace (what an ILA shows)
 }
 
 

@@ -23,14 +23,20 @@ Per channel (MM2S at 0x00, S2MM at 0x30):
 
 Status bits are computed when DMASR is read, from the modelled completion time
 of the transfer (booked on the fabric's timeline; its data work is a job of
-``worker.py``).  Fault kinds honoured: ``bus_error`` (slave error),
-``decode_error``, ``hang`` (the transfer never completes).
+``worker.py``).  Fault kinds honoured (see ``faults.py`` for each one's source):
+``bus_error`` (DMASR.DMASlvErr, PG021 DMASR bit 5), ``decode_error``
+(DMASR.DMADecErr, bit 6), ``hang`` (the transfer never completes), ``hp32``
+(a 32-bit HP port under a 64-bit DMA: every odd 32-bit word MM2S reads is 0)
+and ``tkeep_low`` (S2MM gets beats with TKEEP = 0: it writes nothing and never
+goes idle).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..streams import Chunk, StreamConsumer, copy_ops, pieces
 from ..timeline import Interval
@@ -188,6 +194,9 @@ class _Channel:
         t = self.transfer
         if t is not None:
             if t.error_visible():
+                # What the DataMover wrote before the error is in DDR by now (and must not land
+                # later, in a buffer allocated after this one was freed).
+                self.fabric.settle(t.future)
                 self.sr |= t.error_bits | (SR_ERR_IRQ if self.cr & CR_ERR_IRQ_EN else 0) | SR_HALTED
                 self.sr &= ~SR_IDLE
                 self.cr &= ~CR_RS
@@ -280,22 +289,37 @@ class _Channel:
         # width from the .hwh) cannot feed one stream beat per cycle: stretch the beats accordingly.
         beats_time = beats * max(1.0, self.width / self.dma.memory_bytes("mm2s"))
         view = self.fabric.pool.view(t.address, t.length)
+        borrowed = True
+        if self.fabric.faults.take(self.dma.name, "hp32") is not None:
+            # A 64-bit read through a 32-bit HP port: the upper half of every 64-bit word is lost
+            # (forum reports: "every other word is zero").  The DMA reads a copy, not DDR itself.
+            view, borrowed = np.array(view), False
+            words = view[: len(view) // 4 * 4].view(np.uint32)
+            words[1::2] = 0
         t.nbytes = t.length
         self.fabric.count_bytes(self.dma.spec.memory_port or self.dma.name, "read", t.length)
         self.stream.offer(Chunk(t.length, self.width, True, t_first, t_first + (beats_time - 1) * cycle, t,
-                                data=view, owner=self, borrowed=True))
+                                data=view, owner=self, borrowed=borrowed))
 
     def _start_s2mm(self, t: _Transfer) -> None:
         if self.stream is None:
             return
         ready = t.start + SETUP_CYCLES / self.fabric.clock_hz
         budget = -(-t.length // self.width)
-        self.stream.post(StreamConsumer(ready, self.fabric.clock_hz, lambda c: self._s2mm_done(t, c),
-                                        budget=budget, owner=self))
+        consumer = StreamConsumer(ready, self.fabric.clock_hz, lambda c: self._s2mm_done(t, c),
+                                  budget=budget, owner=self)
+        consumer.tkeep_low = self.fabric.faults.take(self.dma.name, "tkeep_low") is not None
+        self.stream.post(consumer)
 
     def _s2mm_done(self, t: _Transfer, consumer: StreamConsumer) -> None:
         if self.transfer is not t:
             return  # reset while the data was on its way
+        if consumer.tkeep_low:
+            # Every beat had TKEEP = 0: no byte is valid, nothing is written, and the DataMover never
+            # completes the command -- the channel stays busy (forum reports of S2MM hangs).
+            consumer.release(None)
+            t.hang = True
+            return
         nbytes = min(consumer.nbytes, t.length)
         target = self.fabric.pool.view(t.address, t.length)[:nbytes]
         parts = pieces(consumer.takes)  # each beat's bytes where the stream delivered them
@@ -360,6 +384,19 @@ class AxiDmaModel(IPModel):
 
     def stream_width(self, port: str) -> int:
         return {"M_AXIS_MM2S": self.mm2s.width, "S_AXIS_S2MM": self.s2mm.width}[port]
+
+    # -- faults --------------------------------------------------------------------------------
+    fault_type = "axi_dma"
+
+    def fault_kinds(self) -> tuple[str, ...]:
+        return ("bus_error", "decode_error", "hang", "hp32", "tkeep_low")
+
+    def fault_never_fires(self, kind: str, params: dict[str, Any]) -> str | None:
+        if kind == "hp32" and self.mm2s.stream is None:
+            return "its MM2S stream is connected to nothing, so it never reads memory onto a stream"
+        if kind == "tkeep_low" and self.s2mm.stream is None:
+            return "its S2MM stream is connected to nothing, so no beat ever reaches it"
+        return None
 
     def shutdown(self) -> None:
         self.soft_reset()

@@ -177,5 +177,17 @@ class IPModel:
     def shutdown(self) -> None:
         """Called when the PL is reconfigured: stop work in flight. Default: nothing to stop."""
 
+    # -- faults (see faults.py) --------------------------------------------------------------
+    #: which part of the fault catalogue applies ("axi_dma", "hls_kernel"; "" = this IP cannot fail)
+    fault_type: ClassVar[str] = ""
+
+    def fault_kinds(self) -> tuple[str, ...]:
+        """The fault kinds this model honours (none by default)."""
+        return ()
+
+    def fault_never_fires(self, kind: str, params: dict[str, Any]) -> str | None:
+        """Why a ``kind`` fault with ``params`` could never fire in this design (None: it can)."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "vlnv": self.vlnv, "base": self.base, "range": self.addr_range}

@@ -26,8 +26,10 @@ Subclasses describe one kernel:
 * :meth:`schedule`: the call's stages on the timeline and the timing of its outputs;
 * :meth:`kernel_ops`: the data work as PL-job operations (the PL's job queue calls the compiled C++).
 
-Fault kinds honoured: ``hang`` (a call never finishes), ``drop_tlast`` (the
-call's output streams carry no TLAST).
+Fault kinds honoured (see ``faults.py`` for sources): ``hang`` (a call never
+finishes), ``slow`` (a call takes ``factor`` times its cycles), ``drop_tlast``
+(the call's output streams carry no TLAST), ``wrong_result`` (one 32-bit word
+of the call's first output stream is corrupted).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..streams import Chunk, StreamConsumer, gather_ops
+from ..worker import memcpy
 from ..timeline import Interval
 from .base import IPModel, IPSpec
 
@@ -52,6 +55,7 @@ __all__ = ["HlsKernelModel", "KernelCall", "OutputPlan", "Stage"]
 CTRL, GIER, IP_IER, IP_ISR = 0x00, 0x04, 0x08, 0x0C
 AP_START, AP_DONE, AP_IDLE, AP_READY, AUTO_RESTART = 0x1, 0x2, 0x4, 0x8, 0x80
 ISR_DONE, ISR_READY = 0x1, 0x2
+CORRUPT_WORD = 0x7FFF0BAD  #: what a ``wrong_result`` fault writes over one output word
 
 
 @dataclass
@@ -146,6 +150,7 @@ class HlsKernelModel(IPModel):
 
     def on_reset(self) -> None:
         self.call = None
+        self._busy_until = float("-inf")  # a reconfiguration cuts off whatever the last call was doing
         self._done_latched = False
         self._isr = 0
         self.set_reg(CTRL, AP_IDLE)
@@ -235,8 +240,18 @@ class HlsKernelModel(IPModel):
 
     def _fire(self, call: KernelCall) -> None:
         """All inputs are there: schedule the stages, queue the C++, offer the outputs."""
+        if call.hang:
+            # A hung call took its inputs and stops inside: no output beat, no ap_done (UG1399: ap_done
+            # rises only when the function returns), and no data work for the simulation to compute.
+            for consumer in call.inputs.values():
+                consumer.release(None)
+            return
         plans = self.schedule(call)
-        drop_tlast = self.fabric.faults.take(self.name, "drop_tlast") is not None
+        faults = self.fabric.faults
+        slow = faults.take(self.name, "slow")
+        if slow is not None:
+            _stretch(call, plans, float(slow.params.get("factor", DEFAULT_SLOW_FACTOR)))
+        drop_tlast = faults.take(self.name, "drop_tlast") is not None
         outputs: dict[str, np.ndarray] = {}
         for port, plan in plans.items():
             data = np.empty(plan.nbytes // np.dtype(plan.dtype).itemsize, dtype=plan.dtype)
@@ -250,6 +265,9 @@ class HlsKernelModel(IPModel):
             inputs[port], gather = gather_ops(consumer.takes, keep)
             ops += gather
         ops += self.kernel_ops(call, inputs, outputs, keep)
+        wrong = faults.take(self.name, "wrong_result") if outputs else None
+        if wrong is not None:
+            ops.append(_corrupt_op(next(iter(outputs.values())), int(wrong.params.get("word", 0)), keep))
         call.future = self.fabric.submit(ops, keep=tuple(keep)) if ops else None
         for consumer in call.inputs.values():
             consumer.release(call.future)
@@ -301,9 +319,54 @@ class HlsKernelModel(IPModel):
 
             self.fabric.log_event(self.name, f"the kernel's C++ refused call {call.args}: {describe(result)}")
 
+    # -- faults ----------------------------------------------------------------------------------
+    fault_type = "hls_kernel"
+
+    def fault_kinds(self) -> tuple[str, ...]:
+        return ("hang", "slow", "drop_tlast", "wrong_result")
+
+    def output_ports(self) -> list[str]:
+        """Stream ports this kernel writes, connected in the loaded design."""
+        return [p for p in self.stream_ports if self.fabric.channel_out(self.name, p) is not None]
+
+    def fault_never_fires(self, kind: str, params: dict[str, Any]) -> str | None:
+        if kind in ("drop_tlast", "wrong_result") and not self.output_ports():
+            return (f"{self.name} has no output stream (its results are read over AXI-Lite or from DDR); "
+                    "pick a kernel that streams its results, e.g. pp_store or cnn_classifier")
+        if kind == "slow":
+            factor = params.get("factor", DEFAULT_SLOW_FACTOR)
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1:
+                return f"factor must be a number above 1 (how many times slower), got {factor!r}"
+        if kind == "wrong_result":
+            word = params.get("word", 0)
+            if isinstance(word, bool) or not isinstance(word, int) or word < 0:
+                return f"word must be the index (0, 1, ...) of the output word to corrupt, got {word!r}"
+        return None
+
     def shutdown(self) -> None:
         for port in self.stream_ports:
             for channel in (self.fabric.channel_in(self.name, port), self.fabric.channel_out(self.name, port)):
                 if channel is not None:
                     channel.withdraw(self)
         self.call = None
+
+
+DEFAULT_SLOW_FACTOR = 10.0
+
+
+def _stretch(call: KernelCall, plans: dict[str, OutputPlan], factor: float) -> None:
+    """A ``slow`` fault: every stage and output of the call takes ``factor`` times as long from its start."""
+    t0 = call.start
+    for stage in call.stages:
+        stage.start, stage.end = t0 + (stage.start - t0) * factor, t0 + (stage.end - t0) * factor
+    for plan in plans.values():
+        plan.t_first, plan.t_last = t0 + (plan.t_first - t0) * factor, t0 + (plan.t_last - t0) * factor
+
+
+def _corrupt_op(output: np.ndarray, word: int, keep: list) -> tuple:
+    """A PL-job operation, queued after the kernel's own, that overwrites 32-bit word ``word`` of ``output``."""
+    raw = output.view(np.uint8)
+    word = min(word, raw.nbytes // 4 - 1)
+    bad = np.array([CORRUPT_WORD], dtype=np.uint32)
+    keep.append(bad)
+    return memcpy(raw[4 * word:], bad.view(np.uint8), 4)
