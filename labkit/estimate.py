@@ -39,7 +39,6 @@ Estimates are labelled as estimates wherever they are shown.
 from __future__ import annotations
 
 import gc
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -58,14 +57,20 @@ REFERENCE_LOOP = "PL.write(write_address, image_in[i][j]); write_address += 4"
 BOARD_COPY_MB_S = 600.0
 #: A calibration older than this is measured again before it scales anything: the speed of a
 #: shared computer drifts over seconds (measured: a whole process 1.8x slower than the next).
-CALIBRATION_MAX_AGE_S = 0.25
+CALIBRATION_MAX_AGE_S = 0.5
+#: ... and a run's estimate uses one taken after the run began, unless the last is younger than this.
+CALIBRATION_MIN_INTERVAL_S = 0.02
 #: Register accesses per timed block (the simulated board's blocks, labkit/sim/_regwindow.c).
 BLOCK = 64
 #: Which quantile of a loop's blocks is its cost: the lower quartile, on both sides of the ratio.
 BLOCK_QUANTILE = 0.25
 #: Fewest whole blocks for the block statistic; shorter stretches count their CPU time.
 MIN_BLOCKS = 8
-_CALIBRATION_BLOCKS = 32  # 32 x 64 iterations: ~1.5 ms here
+_CALIBRATION_BLOCKS = 16  # per round: 16 x 64 iterations, ~0.75 ms here
+#: Rounds of the calibration, a short sleep apart: its blocks then span ~10 ms, not one moment,
+#: so a burst of other work on this computer cannot fill all of them.
+_CALIBRATION_ROUNDS = 4
+_CALIBRATION_PAUSE_S = 0.003
 _NUMPY_CALLS = 200  # small numpy assignments per run of the copy calibration
 
 #: This thread's CPU time: what the PS's Python cost, without the stretches it was not running.
@@ -170,40 +175,54 @@ class Calibration:
 
 class Calibrator:
     """Measures this computer's speed on the reference loop, again whenever the last measurement
-    is older than ``max_age_s``.  Thread-safe; ``clock`` is the time base for the age."""
+    is older than ``max_age_s`` (``clock`` is the time base for the age).  No lock: two threads
+    that find it stale at once both measure, and either result is a fresh calibration."""
 
     def __init__(self, max_age_s: float = CALIBRATION_MAX_AGE_S, clock: Callable[[], float] = time.perf_counter,
-                 blocks: int = _CALIBRATION_BLOCKS) -> None:
+                 blocks: int = _CALIBRATION_BLOCKS, rounds: int = _CALIBRATION_ROUNDS,
+                 pause_s: float = _CALIBRATION_PAUSE_S) -> None:
         self.max_age_s = max_age_s
         self.clock = clock
         self.blocks = blocks
+        self.rounds = rounds
+        self.pause_s = pause_s
         self.measurements = 0  #: how many calibrations were taken
         self._last: Calibration | None = None
-        self._lock = threading.Lock()
         self._loop: Callable[[], list[float]] | None = None
 
     def measure(self) -> Calibration:
-        """A new calibration, now."""
-        with self._lock:  # two threads calibrating at once would only do the work twice
-            if self._loop is None:
-                self._loop = _reference_loop(self.blocks)
-            was_enabled = gc.isenabled()
-            gc.disable()
-            try:
-                self._loop()  # warm-up: first-call costs (caches, pynq's lazy attributes) are not the loop's
-                loop_s = block_cost_s(self._loop())
-            finally:
-                if was_enabled:
-                    gc.enable()
-            numpy_call_s = fastest_cpu_s(_numpy_calls(), 3) / _NUMPY_CALLS
-            self._last = Calibration(loop_s, numpy_call_s, self.clock())
-            self.measurements += 1
-            return self._last
+        """A new calibration, now (about 3 ms of work spread over about 12 ms)."""
+        if self._loop is None:
+            self._loop = _reference_loop(self.blocks)
+        loop = self._loop
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            loop()  # warm-up: first-call costs (caches, pynq's lazy attributes) are not the loop's
+            blocks = loop()
+            for _ in range(self.rounds - 1):
+                time.sleep(self.pause_s)
+                blocks += loop()
+        finally:
+            if was_enabled:
+                gc.enable()
+        numpy_call_s = fastest_cpu_s(_numpy_calls(), 3) / _NUMPY_CALLS
+        self._last = Calibration(block_cost_s(blocks), numpy_call_s, self.clock())
+        self.measurements += 1
+        return self._last
 
-    def current(self) -> Calibration:
-        """The last calibration if it is fresh enough, else a new one."""
+    def current(self, since: float | None = None) -> Calibration:
+        """The last calibration if it is fresh enough, else a new one.
+
+        Fresh enough: at most ``max_age_s`` old and, given ``since`` (a ``clock`` time, e.g. when
+        the measured run began), taken after it -- unless it is younger than
+        :data:`CALIBRATION_MIN_INTERVAL_S` (back-to-back short runs share one).
+        """
         last = self._last
-        if last is None or self.clock() - last.taken > self.max_age_s:
+        if last is None:
+            return self.measure()
+        age = self.clock() - last.taken
+        if age > self.max_age_s or (since is not None and last.taken < since and age > CALIBRATION_MIN_INTERVAL_S):
             return self.measure()
         return last
 
@@ -216,12 +235,13 @@ def _host_loop_s() -> float:
     return _CALIBRATOR.current().loop_s
 
 
-def cpu_scale(profile: BoardProfile) -> CpuScale:
-    """The CPU scale for ``profile``, from a calibration at most :data:`CALIBRATION_MAX_AGE_S` old
-    (taking one costs about 1-2 ms)."""
+def cpu_scale(profile: BoardProfile, since: float | None = None) -> CpuScale:
+    """The CPU scale for ``profile``, from a calibration at most :data:`CALIBRATION_MAX_AGE_S` old,
+    taken after ``since`` (a ``time.perf_counter()`` time, e.g. when the measured run began) if
+    given.  Taking one costs about 3 ms of work, spread over about 12 ms."""
     bus_s = float(profile.gp_write_cycles) / (float(profile.fclk0_mhz) * 1e6)
     board_loop = float(profile.ps_ref_loop_us) * 1e-6 - bus_s
-    calibration = _CALIBRATOR.current()
+    calibration = _CALIBRATOR.current(since)
     return CpuScale(board_loop / calibration.loop_s, calibration.loop_s, board_loop, profile.name,
                     calibration.numpy_call_s)
 
@@ -242,6 +262,12 @@ class SimProbe:
 
     def __init__(self, fabric: Any) -> None:
         self.fabric = fabric
+        self.created = time.perf_counter()
+
+    def cpu_scale(self, profile: BoardProfile) -> CpuScale:
+        """The CPU scale for the stretches measured since this probe was made: calibrated after
+        they began, so at the speed this computer had then (see :func:`cpu_scale`)."""
+        return cpu_scale(profile, since=self.created)
 
     def snapshot(self) -> tuple[int, int, float, int, float, float, int]:
         """(GP reads, GP writes, seconds inside the simulation, timeline bookmark, wall clock,

@@ -212,7 +212,7 @@ class _Recorder:
         if self.sim:
             # Booking number of intervals[0] (the timeline keeps only its newest intervals).
             base = self.fabric.timeline.mark() - len(intervals)
-            scale = estimate.cpu_scale(self.device.profile)
+            scale = self.probe.cpu_scale(self.device.profile)  # calibrated after the run began
             virtual = launched_virtual = 0.0
             launched_host, launch_mark = self.t0, self.mark  # when the last start phase began
             counted: set[int] = set()  # intervals a wait already accounted for
