@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from pynq import MMIO
 
-from labkit import estimate, transfer
+from labkit import estimate
 from labkit.kernels import mmio_rowsum
 from labkit.sim.fabric import BLOCK_ACCESSES
 
