@@ -10,6 +10,7 @@ process within +-10% of the median, in board pace and in host pace.
 
     python benchmarks/estimate_stability.py              # 10 processes per pace
     python benchmarks/estimate_stability.py --processes 5
+    python benchmarks/estimate_stability.py --each     # and every process's figures
 
 The spread is measured on this computer (it says which); a loaded machine is the point of the
 exercise, so note the load average printed with the table.
@@ -73,6 +74,7 @@ def spread(values: list[float]) -> tuple[float, float, float, float]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=10)
+    parser.add_argument("--each", action="store_true", help="also list every process's figures")
     parser.add_argument("--child", choices=PACES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -97,6 +99,12 @@ def main(argv: list[str]) -> int:
     print(f"{args.processes} fresh processes per pace, notebook 01's 70x80 image, "
           f"labkit.transfer.run('per_word', ...), its 'write' phase (estimated = PYNQ-Z1 board profile)")
     print(table(["pace", "figure", "median", "min", "max", "spread", f"target +-{TARGET:.0%}"], rows))
+    if args.each:
+        print()
+        print(table(["pace", "process", "CPU factor", "reference loop here", "write measured", "write estimated"],
+                    [[pace, k + 1, f"{r['factor']:.1f}x", f"{r['host_loop_s'] * 1e6:.2f} us",
+                      f"{r['write_measured_s'] * 1e3:.2f} ms", f"{r['write_estimated_s'] * 1e3:.1f} ms"]
+                     for pace in PACES for k, r in enumerate(results[pace])]))
     print(f"({time.perf_counter() - start:.0f} s; the CPU factor may follow this computer's speed, the "
           "estimate should not)")
     return 0 if ok else 1
