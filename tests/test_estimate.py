@@ -96,7 +96,7 @@ def test_python_work_is_counted(board):
 
 
 def test_a_loop_of_accesses_counts_about_its_cpu_time(board):
-    """The block quartile of an undisturbed loop is close to what the loop cost (not 0, not 10x)."""
+    """The block statistic of an undisturbed loop is close to what the loop cost (not 0, not 10x)."""
     probe = estimate.SimProbe(board.device.fabric)
     pl = _image_window(board)
     gc.disable()

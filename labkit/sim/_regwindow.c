@@ -60,7 +60,7 @@
 #define CFG_SPIN_SECONDS 6 /* time this thread spent stalled for bus time (board pace; see account) */
 /* Access blocks: the wall time of every BLOCK_ACCESSES accesses (calls) in a row, the simulation's
    own time taken off, kept in a ring.  A loop of register accesses (the forum's per-word loop) is
-   then many samples of one iteration's cost, and labkit.estimate takes a quartile of them: a burst
+   then many samples of one iteration's cost, and labkit.estimate takes a low percentile of them: a burst
    of another program's work on this computer lands in a few blocks and is left out (see
    labkit/estimate.py).  One now_ns() per block: nothing on the per-access path. */
 #define CFG_BLOCKS_DONE 7    /* blocks completed so far */
