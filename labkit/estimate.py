@@ -28,10 +28,12 @@ time ranged 20x-48x and the estimate jittered more.  So:
 * other stretches of Python count **this thread's CPU time**: the stretches
   it was not running (another process, the hypervisor, another thread
   holding the GIL) are nobody's Python (:meth:`SimProbe.python_s`);
-* the calibration is **fresh**: measured again when older than
-  :data:`CALIBRATION_MAX_AGE_S`, so it sees this computer at the speed it had
-  when the measured work ran (the ``factor`` may follow this computer's
-  speed; the estimate, a ratio, should not), with the garbage collector off.
+* the calibration is **fresh**: a run's estimate uses calibrations taken just
+  before and just after it (:meth:`SimProbe.cpu_scale`), otherwise one at
+  most :data:`CALIBRATION_MAX_AGE_S` old, so it sees this computer at the
+  speed it had when the measured work ran (the ``factor`` may follow this
+  computer's speed; the estimate, a ratio, should not), with the garbage
+  collector off.
 
 Estimates are labelled as estimates wherever they are shown.
 """
@@ -39,6 +41,7 @@ Estimates are labelled as estimates wherever they are shown.
 from __future__ import annotations
 
 import gc
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -59,7 +62,7 @@ BOARD_COPY_MB_S = 600.0
 #: shared computer drifts over seconds (measured: a whole process 1.8x slower than the next).
 CALIBRATION_MAX_AGE_S = 0.5
 #: ... and a run's estimate uses one taken after the run began, unless the last is younger than this.
-CALIBRATION_MIN_INTERVAL_S = 0.02
+CALIBRATION_MIN_INTERVAL_S = 0.005
 #: Register accesses per timed block (the simulated board's blocks, labkit/sim/_regwindow.c).
 BLOCK = 64
 #: Which quantile of a loop's blocks is its cost, on both sides of the ratio: the 10th percentile.
@@ -68,11 +71,11 @@ BLOCK = 64
 BLOCK_QUANTILE = 0.10
 #: Fewest whole blocks for the block statistic; shorter stretches count their CPU time.
 MIN_BLOCKS = 8
-_CALIBRATION_BLOCKS = 16  # per round: 16 x 64 iterations, ~0.75 ms here
-#: Rounds of the calibration, a short sleep apart: its blocks then span ~10 ms, not one moment,
-#: so a burst of other work on this computer cannot fill all of them.
-_CALIBRATION_ROUNDS = 4
-_CALIBRATION_PAUSE_S = 0.003
+_CALIBRATION_BLOCKS = 24  # 24 x 64 iterations, ~1.1 ms here: right next to the run it scales
+#: Rounds of the calibration, ``pause`` apart (default one round: a run's calibrations should see
+#: the computer as the run saw it, just before and just after, not a moment later).
+_CALIBRATION_ROUNDS = 1
+_CALIBRATION_PAUSE_S = 0.0
 _NUMPY_CALLS = 200  # small numpy assignments per run of the copy calibration
 
 #: This thread's CPU time: what the PS's Python cost, without the stretches it was not running.
@@ -193,7 +196,7 @@ class Calibrator:
         self._loop: Callable[[], list[float]] | None = None
 
     def measure(self) -> Calibration:
-        """A new calibration, now (about 3 ms of work spread over about 12 ms)."""
+        """A new calibration, now (about 1-2 ms)."""
         if self._loop is None:
             self._loop = _reference_loop(self.blocks)
         loop = self._loop
@@ -211,6 +214,11 @@ class Calibrator:
         numpy_call_s = fastest_cpu_s(_numpy_calls(), 3) / _NUMPY_CALLS
         self._last = Calibration(block_cost_s(blocks), numpy_call_s, self.clock())
         self.measurements += 1
+        return self._last
+
+    @property
+    def last(self) -> Calibration | None:
+        """The newest calibration (None before the first)."""
         return self._last
 
     def current(self, since: float | None = None) -> Calibration:
@@ -240,7 +248,7 @@ def _host_loop_s() -> float:
 def cpu_scale(profile: BoardProfile, since: float | None = None) -> CpuScale:
     """The CPU scale for ``profile``, from a calibration at most :data:`CALIBRATION_MAX_AGE_S` old,
     taken after ``since`` (a ``time.perf_counter()`` time, e.g. when the measured run began) if
-    given.  Taking one costs about 3 ms of work, spread over about 12 ms."""
+    given.  Taking one costs about 1-2 ms."""
     bus_s = float(profile.gp_write_cycles) / (float(profile.fclk0_mhz) * 1e6)
     board_loop = float(profile.ps_ref_loop_us) * 1e-6 - bus_s
     calibration = _CALIBRATOR.current(since)
@@ -264,12 +272,20 @@ class SimProbe:
 
     def __init__(self, fabric: Any) -> None:
         self.fabric = fabric
+        self.before = _CALIBRATOR.current()  # just before the stretches it will measure
         self.created = time.perf_counter()
 
     def cpu_scale(self, profile: BoardProfile) -> CpuScale:
-        """The CPU scale for the stretches measured since this probe was made: calibrated after
-        they began, so at the speed this computer had then (see :func:`cpu_scale`)."""
-        return cpu_scale(profile, since=self.created)
+        """The CPU scale for the stretches measured since this probe was made, from calibrations
+        just before and just after them (their geometric mean): this computer's speed can jump 2x
+        for tens of milliseconds, and a run next to such a jump is then off by at most its square
+        root rather than all of it (see :func:`cpu_scale`)."""
+        after = cpu_scale(profile, since=self.created)
+        if _CALIBRATOR.last is self.before:
+            return after
+        loop_s = math.sqrt(self.before.loop_s * after.host_loop_s)
+        numpy_call_s = math.sqrt(self.before.numpy_call_s * after.host_numpy_call_s)
+        return CpuScale(after.board_loop_s / loop_s, loop_s, after.board_loop_s, after.board, numpy_call_s)
 
     def snapshot(self) -> tuple[int, int, float, int, float, float, int]:
         """(GP reads, GP writes, seconds inside the simulation, timeline bookmark, wall clock,

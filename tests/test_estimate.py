@@ -170,3 +170,36 @@ def test_cpu_scale_says_what_it_compared(board):
     assert 0 < scale.board_loop_s < float(profile.ps_ref_loop_us) * 1e-6
     text = str(scale)
     assert "forum" in text and profile.name in text and "slower than this computer" in text
+
+
+class _Scripted:
+    """A calibrator that hands out prepared calibrations, one per new measurement."""
+
+    def __init__(self, loops_s: list[float]) -> None:
+        self.loops_s = list(loops_s)
+        self.last: estimate.Calibration | None = None
+
+    def current(self, since: float | None = None) -> estimate.Calibration:
+        if self.last is None or (since is not None and self.last.taken < since):
+            self.last = estimate.Calibration(self.loops_s.pop(0), 1e-7, time.perf_counter())
+        return self.last
+
+
+def test_a_run_is_scaled_by_calibrations_just_before_and_just_after_it(board, monkeypatch):
+    """Before 1 us, after 4 us per iteration (this computer's speed jumped during the run): the run
+    is scaled by their geometric mean, 2 us, off by at most 2x whichever speed it ran at."""
+    monkeypatch.setattr(estimate, "_CALIBRATOR", _Scripted([1e-6, 4e-6]))
+    probe = estimate.SimProbe(board.device.fabric)
+    time.sleep(0.001)  # the run
+    scale = probe.cpu_scale(board.device.profile)
+    assert scale.host_loop_s == pytest.approx(2e-6)
+    assert scale.factor == pytest.approx(scale.board_loop_s / 2e-6)
+
+
+def test_a_short_run_shares_the_calibration_before_it(board, monkeypatch):
+    scripted = _Scripted([1e-6])
+    monkeypatch.setattr(estimate, "_CALIBRATOR", scripted)
+    probe = estimate.SimProbe(board.device.fabric)
+    scripted.last = estimate.Calibration(1e-6, 1e-7, time.perf_counter())  # still the newest: taken "after"
+    probe.before = scripted.last
+    assert probe.cpu_scale(board.device.profile).host_loop_s == pytest.approx(1e-6)
