@@ -197,13 +197,15 @@ class Calibrator:
 
     def measure(self) -> Calibration:
         """A new calibration, now (about 1-2 ms)."""
-        if self._loop is None:
+        first = self._loop is None
+        if first:
             self._loop = _reference_loop(self.blocks)
         loop = self._loop
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            loop()  # warm-up: first-call costs (caches, pynq's lazy attributes) are not the loop's
+            for _ in range(4 if first else 1):
+                loop()  # warm-up: first-call costs (caches, pynq's lazy attributes) are not the loop's
             blocks = loop()
             for _ in range(self.rounds - 1):
                 time.sleep(self.pause_s)
