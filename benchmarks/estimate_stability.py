@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -42,14 +43,16 @@ def child(pace: str) -> None:
 
     import labkit
     import labkit.transfer
-    from labkit import estimate
 
     ol = labkit.open_board(pace=pace)
     image = np.random.default_rng(0).integers(0, 256, size=(70, 80), dtype=np.uint32)  # notebook 01's image
     result = labkit.transfer.run("per_word", ol, image)
     write = result.phase("write")
-    scale = estimate.cpu_scale(ol.device.profile)  # the calibration the run's estimate used (still fresh)
-    print(json.dumps({"pace": pace, "factor": scale.factor, "host_loop_s": scale.host_loop_s,
+    # The scale the run's estimate used, as notebook 01 prints it (result.scale, str(CpuScale)).
+    used = re.search(r"about (\d+)x slower .* takes ([0-9.]+) us here", result.scale)
+    if used is None:
+        raise RuntimeError(f"cannot read the run's CPU scale from {result.scale!r}")
+    print(json.dumps({"pace": pace, "factor": float(used[1]), "host_loop_s": float(used[2]) * 1e-6,
                       "write_estimated_s": write.estimated, "write_measured_s": write.measured,
                       "verified": result.verified}))
 
