@@ -28,9 +28,8 @@ time ranged 20x-48x and the estimate jittered more.  So:
 * other stretches of Python count **this thread's CPU time**: the stretches
   it was not running (another process, the hypervisor, another thread
   holding the GIL) are nobody's Python (:meth:`SimProbe.python_s`);
-* the calibration is **fresh**: a run's estimate uses calibrations taken just
-  before and just after it (:meth:`SimProbe.cpu_scale`), otherwise one at
-  most :data:`CALIBRATION_MAX_AGE_S` old, so it sees this computer at the
+* the calibration is **fresh**: a run's estimate uses one taken just after
+  it (:meth:`SimProbe.cpu_scale`), otherwise one at most :data:`CALIBRATION_MAX_AGE_S` old, so it sees this computer at the
   speed it had when the measured work ran (the ``factor`` may follow this
   computer's speed; the estimate, a ratio, should not), with the garbage
   collector off.
@@ -41,7 +40,6 @@ Estimates are labelled as estimates wherever they are shown.
 from __future__ import annotations
 
 import gc
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -72,8 +70,8 @@ BLOCK_QUANTILE = 0.10
 #: Fewest whole blocks for the block statistic; shorter stretches count their CPU time.
 MIN_BLOCKS = 8
 _CALIBRATION_BLOCKS = 24  # 24 x 64 iterations, ~1.1 ms here: right next to the run it scales
-#: Rounds of the calibration, ``pause`` apart (default one round: a run's calibrations should see
-#: the computer as the run saw it, just before and just after, not a moment later).
+#: Rounds of the calibration, ``pause`` apart (default one round: a run's calibration should see
+#: the computer as the run saw it, just after it, not a moment later).
 _CALIBRATION_ROUNDS = 1
 _CALIBRATION_PAUSE_S = 0.0
 _NUMPY_CALLS = 200  # small numpy assignments per run of the copy calibration
@@ -274,20 +272,14 @@ class SimProbe:
 
     def __init__(self, fabric: Any) -> None:
         self.fabric = fabric
-        self.before = _CALIBRATOR.current()  # just before the stretches it will measure
         self.created = time.perf_counter()
 
     def cpu_scale(self, profile: BoardProfile) -> CpuScale:
-        """The CPU scale for the stretches measured since this probe was made, from calibrations
-        just before and just after them (their geometric mean): this computer's speed can jump 2x
-        for tens of milliseconds, and a run next to such a jump is then off by at most its square
-        root rather than all of it (see :func:`cpu_scale`)."""
-        after = cpu_scale(profile, since=self.created)
-        if _CALIBRATOR.last is self.before:
-            return after
-        loop_s = math.sqrt(self.before.loop_s * after.host_loop_s)
-        numpy_call_s = math.sqrt(self.before.numpy_call_s * after.host_numpy_call_s)
-        return CpuScale(after.board_loop_s / loop_s, loop_s, after.board_loop_s, after.board, numpy_call_s)
+        """The CPU scale for the stretches measured since this probe was made, from a calibration
+        taken just after them, so at the speed this computer had then (see :func:`cpu_scale`).
+        (Also calibrating just before them was tried: in a fresh process that first calibration
+        often ran slow, and the pair jittered more than the one after.)"""
+        return cpu_scale(profile, since=self.created)
 
     def snapshot(self) -> tuple[int, int, float, int, float, float, int]:
         """(GP reads, GP writes, seconds inside the simulation, timeline bookmark, wall clock,
