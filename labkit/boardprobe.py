@@ -49,6 +49,11 @@ class Snapshot:
     #: of ``sim_s``, the simulation's own computing (IP models, PL data work run in a status read, syncs):
     #: what a board does not spend -- the rest of ``sim_s`` is modelled bus time stalled on the wall clock
     model_s: float = 0.0
+    #: for estimates (labkit.estimate): the wall clock and this thread's CPU time when it was taken, and
+    #: the GP-port accesses so far as the simulated board's timed access blocks count them
+    wall: float = 0.0
+    cpu: float = 0.0
+    accesses: int = 0
 
 
 NO_SNAPSHOT = Snapshot(0, 0, 0.0, 0)
@@ -113,6 +118,14 @@ class BoardProbe:
     def snapshot(self) -> Snapshot:
         """Running totals now (see :class:`Snapshot`); zeros on a real board."""
         return NO_SNAPSHOT
+
+    def python_s(self, elapsed: float, before: Snapshot, after: Snapshot) -> float:
+        """The student's Python in a stretch of ``elapsed`` wall seconds between two snapshots."""
+        return max(0.0, elapsed - (after.sim_s - before.sim_s))
+
+    def cpu_scale(self, since: float) -> Any:
+        """How much slower the board runs Python than this computer, calibrated after ``since``."""
+        raise self._not_modelled("a board estimate")
 
     def intervals_since(self, mark: int) -> tuple[list, int]:
         """Modelled PL intervals booked after ``mark``, and the booking number of the first one."""

@@ -306,7 +306,7 @@ class Run:
         phases: dict[str, Phase] = {}
         waits: list[WaitRecord] = []
         intervals, base = self.probe.intervals_since(self.mark)
-        scale = estimate.cpu_scale(self.probe.profile) if self.sim else None
+        scale = self.probe.cpu_scale(since=self.t0) if self.sim else None  # calibrated after the run began
         virtual = launched_virtual = 0.0
         launched_host, launch_mark = self.t0, self.mark
         counted: set[int] = set()  # intervals a wait already accounted for
@@ -319,7 +319,7 @@ class Run:
             if not self.sim:
                 continue
             before, after = ev.before, ev.after
-            python = max(0.0, elapsed - (after.sim_s - before.sim_s))
+            python = self.probe.python_s(elapsed, before, after)
             if ev.kind == "ps":
                 bus = self.probe.gp_access_s(after.gp_reads - before.gp_reads, after.gp_writes - before.gp_writes)
                 est = estimate.ps_stage_s(scale, python, bus, ev.copy_bytes, ev.numpy_calls)

@@ -48,14 +48,18 @@ from .worker import PLTask, PLWorker
 if TYPE_CHECKING:
     from .designs import Design
 
-__all__ = ["Fabric", "PACES", "FabricCounters", "pace_from_env"]
+__all__ = ["Fabric", "PACES", "FabricCounters", "pace_from_env", "BLOCK_ACCESSES"]
 
 PACES = ("board", "host")
 PACE_ENV = "LABKIT_SIM_PACE"
 
 # Layout of the config array _regwindow.c reads (and adds its totals to) on every access.
 _CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS, _CFG_TOTAL_READS, _CFG_TOTAL_WRITES, _CFG_HOOK_S, _CFG_SPIN_S = range(7)
-_CFG_LEN = 7
+_CFG_BLOCKS_DONE, _CFG_BLOCK_OPEN, _CFG_RING = 7, 8, 11  # access blocks: count, open, ring of seconds
+_CFG_RING_LEN = 256
+_CFG_LEN = _CFG_RING + _CFG_RING_LEN
+#: accesses per timed block (_regwindow.c BLOCK_ACCESSES): see Fabric.access_block_seconds
+BLOCK_ACCESSES = 64
 # Longest one status read holds the PS for the PL's data work.  If the work is not done by then the
 # status reads "busy" and the caller polls again: the caller's own (labkit: always timed) wait decides
 # when to give up, not a read buried in the simulation.
@@ -318,8 +322,10 @@ class Fabric:
     @property
     def sim_overhead_s(self) -> float:
         """Seconds the PS thread spent inside the simulation (IP models, PL work it ran itself, syncs,
-        stalls for modelled bus time): not the student's Python, so labkit.transfer keeps it out of
-        board estimates."""
+        stalls for modelled bus time): not the student's Python, so labkit.estimate keeps it out of
+        board estimates.  A bus stall counts what it cost this thread, not the stretches it was
+        descheduled meanwhile (_regwindow.c, ``account``): estimates take those out of the measured
+        time separately, from the thread's CPU time (labkit.estimate.SimProbe)."""
         return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S] + self._gp_config[_CFG_SPIN_S]
                      + self._ps_config[_CFG_SPIN_S]) + self.extra_overhead_s
 
@@ -331,6 +337,31 @@ class Fabric:
     def gp_totals(self) -> tuple[int, int]:
         """AXI-Lite (reads, writes) in words over the GP port so far: a cheap :meth:`counters` subset."""
         return int(self._gp_config[_CFG_TOTAL_READS]), int(self._gp_config[_CFG_TOTAL_WRITES])
+
+    def access_blocks(self) -> int:
+        """How many blocks of :data:`BLOCK_ACCESSES` GP-port accesses in a row were timed so far."""
+        return int(self._gp_config[_CFG_BLOCKS_DONE])
+
+    def access_count(self) -> int:
+        """GP-port accesses (calls, not words) so far, as the access blocks count them: block ``j``
+        runs from access ``j * BLOCK_ACCESSES + 1`` to the start of access ``(j + 1) * BLOCK_ACCESSES + 1``."""
+        return int(self._gp_config[_CFG_BLOCKS_DONE]) * BLOCK_ACCESSES + int(self._gp_config[_CFG_BLOCK_OPEN])
+
+    def access_block_seconds(self, first: int, end: int) -> np.ndarray:
+        """Wall seconds of the timed access blocks ``first .. end-1`` (:meth:`access_blocks` numbers),
+        the simulation's own time taken off; those the ring no longer holds are left out.
+
+        Each block is :data:`BLOCK_ACCESSES` iterations of whatever loop made the accesses: a loop of
+        register accesses gives many samples of one iteration's cost, which labkit.estimate
+        uses to leave out bursts of other programs' work (see _regwindow.c, ``time_block``).
+        """
+        done = self.access_blocks()
+        first = max(first, done - _CFG_RING_LEN, 0)
+        end = min(end, done)
+        if end <= first:
+            return np.empty(0)
+        index = np.arange(first, end) % _CFG_RING_LEN
+        return self._gp_config[_CFG_RING + index].copy()
 
     def counters(self) -> FabricCounters:
         ips = self._ps_ips + list(self.ips.values())

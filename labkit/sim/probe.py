@@ -7,9 +7,13 @@ faults.  Nothing above ``labkit/sim`` touches the fabric any other way.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Iterable
 
+from labkit import estimate
 from labkit.boardprobe import BoardProbe, Snapshot
+
+from .fabric import BLOCK_ACCESSES
 
 if TYPE_CHECKING:
     from labkit.boards.profiles import BoardProfile
@@ -61,7 +65,23 @@ class SimBoardProbe(BoardProbe):
     def snapshot(self) -> Snapshot:
         fabric = self._fabric
         reads, writes = fabric.gp_totals()
-        return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark(), fabric.model_work_s)
+        return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark(), fabric.model_work_s,
+                        time.perf_counter(), estimate.cpu_time(), fabric.access_count())
+
+    def python_s(self, elapsed: float, before: Snapshot, after: Snapshot) -> float:
+        """The stretch's Python: without the simulation's own time, without the stretches this thread was
+        not running, and for a loop of register accesses its accesses at the cost of its fastest blocks
+        (see :func:`labkit.estimate.python_s`)."""
+        window = after.wall - before.wall
+        not_running = max(0.0, window - (after.cpu - before.cpu) - max(0.0, window - elapsed))
+        first = -(-before.accesses // BLOCK_ACCESSES)  # whole access blocks inside the stretch
+        end = (after.accesses - 1) // BLOCK_ACCESSES
+        blocks = self._fabric.access_block_seconds(first, end) if end - first >= estimate.MIN_BLOCKS else None
+        return estimate.python_s(elapsed, not_running, after.sim_s - before.sim_s,
+                                 after.accesses - before.accesses, blocks)
+
+    def cpu_scale(self, since: float) -> "estimate.CpuScale":
+        return estimate.cpu_scale(self.device.profile, since=since)
 
     def intervals_since(self, mark: int) -> tuple[list, int]:
         timeline = self._fabric.timeline
