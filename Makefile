@@ -38,6 +38,8 @@ $(VENV)/.test-installed: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+test-install: $(VENV)/.test-installed
+
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --ip=$(LAB_HOST) --port=$(LAB_PORT) --notebook-dir=notebooks notebooks/00_start_here.ipynb
 

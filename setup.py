@@ -80,9 +80,12 @@ setup(
     long_description_content_type="text/markdown",
     license="BSD-3-Clause",
     python_requires=">=3.10",
-    packages=find_packages(include=["labkit", "labkit.*"]),
+    # labkit.notebooks is the notebooks/ folder: what `pynq get-notebooks pynq-transfer-lab` delivers
+    packages=find_packages(include=["labkit", "labkit.*"]) + ["labkit.notebooks"],
     py_modules=["labkit_autosim"],
+    package_dir={"labkit.notebooks": "notebooks"},
     package_data={
+        "labkit.notebooks": ["*.ipynb"],
         "labkit.sim": ["overlays/*.simdesign", "cpp/*.h"],
         "labkit.classifier": ["weights/*.npz"],
         "labkit": ["data/*", "overlays/*"],
@@ -113,7 +116,13 @@ setup(
             "ipykernel>=6",
             "jupyterlab>=4,<5",
             "playwright>=1.40",
+            "jupyter_server>=2",  # the classroom tests start real Jupyter servers on loopback
+            "build>=1",  # the wheel test
         ],
     },
-    entry_points={"console_scripts": ["labkit=labkit.cli:main"]},
+    entry_points={
+        "console_scripts": ["labkit=labkit.cli:main"],
+        # pynq's notebook delivery: `pynq get-notebooks pynq-transfer-lab` (see notebooks/__init__.py)
+        "pynq.notebooks": ["pynq-transfer-lab = labkit.notebooks"],
+    },
 )

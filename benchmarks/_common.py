@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import platform
-import statistics
 import time
 from typing import Callable, Sequence
+
+from labkit.results import summarize
+from labkit.timing import this_machine
 
 
 def machine() -> str:
     """One line naming the machine that measured (every measured figure says where)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    return f"{this_machine()}, Python {platform.python_version()}, {platform.system()}"
 
 
 def measure(fn: Callable[[], object], *, number: int, repeat: int = 7, warmup: int = 1) -> tuple[float, float]:
@@ -34,7 +26,8 @@ def measure(fn: Callable[[], object], *, number: int, repeat: int = 7, warmup: i
         for _ in range(number):
             fn()
         samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples), max(samples) - min(samples)
+    stats = summarize(samples)
+    return stats.median, stats.spread
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -9,16 +9,15 @@ there is none -- and use plain pynq from there::
 
 Submodules: ``labkit.transfer`` (the transfer methods), ``labkit.bench``
 (benchmarks), ``labkit.widgets`` (live charts), ``labkit.classifier``,
-``labkit.camera``, ``labkit.power``; ``labkit.sim`` is the simulated board.
+``labkit.camera``, ``labkit.power``; ``labkit.sim`` is the simulated board, reached only through
+``labkit.probe(ol)``.
 """
 
 from __future__ import annotations
 
-from . import sim  # registers the simulated board with pynq
 from . import checks, timing
-from .board import BoardInfo, board_info, open_board, sim_device
+from ._version import __version__
+from .board import BoardInfo, board_info, open_board, probe, sim_device  # board.py registers the simulated board
 from .errors import LabkitError
 
-__all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "LabkitError", "checks", "timing", "__version__"]
-
-__version__ = "0.1.0"
+__all__ = ["open_board", "board_info", "BoardInfo", "probe", "sim_device", "LabkitError", "checks", "timing", "__version__"]

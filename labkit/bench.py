@@ -44,9 +44,16 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .board import board_label, profile_of
-from .errors import LabkitError
-from .timing import format_seconds
+from .board import board_label, open_board
+from .classroom.records import autosave
+from .errors import BenchError, LabTimeoutError
+from .results import (BenchRecord, PhaseStats, Stats, _now, _plain, format_size, modelled_busy_s, profile_of,
+                      summarize)
+from .run import DEFAULT_TIMEOUT_S, timing, timing_in_progress
+from .timing import format_seconds, this_machine
+from . import transfer
+from ._version import __version__
+from .transfer import METHODS
 
 __all__ = [
     "BenchRecord", "PhaseStats", "Stats", "Sweep", "BenchError", "summarize", "measure", "modelled_busy_s",
@@ -57,262 +64,6 @@ __all__ = [
 JSON_FORMAT = "labkit-bench"
 JSON_VERSION = 1
 DEFAULT_SIZES = (22400, 1 << 20)  #: the forum's 70x80 image of 32-bit pixels, and 1 MiB
-
-
-class BenchError(LabkitError, RuntimeError):
-    """A benchmark was set up wrongly, or one of its cells failed (the records say which)."""
-
-    def __init__(self, message: str, records: Sequence["BenchRecord"] = ()) -> None:
-        super().__init__(message)
-        self.records = list(records)  #: the records of the failed cells
-
-
-# -- statistics ----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Stats:
-    """Median and spread of a list of samples (seconds)."""
-
-    n: int
-    median: float
-    min: float
-    max: float
-    q1: float  #: first quartile (inclusive method)
-    q3: float  #: third quartile
-
-    @property
-    def spread(self) -> float:
-        """max - min: the whole range the repeats covered."""
-        return self.max - self.min
-
-    @property
-    def iqr(self) -> float:
-        """q3 - q1: the middle half of the repeats."""
-        return self.q3 - self.q1
-
-
-def summarize(samples: Iterable[float]) -> Stats:
-    """Median, min, max and quartiles of ``samples``.
-
-    >>> s = summarize([1.0, 2.0, 3.0, 4.0, 100.0])
-    >>> s.median, s.spread, s.iqr
-    (3.0, 99.0, 2.0)
-    """
-    values = [float(v) for v in samples]
-    if not values:
-        raise BenchError("summarize() needs at least one sample, got none")
-    if any(math.isnan(v) for v in values):
-        raise BenchError(f"summarize() got NaN among its samples: {values}")
-    if len(values) == 1:
-        q1 = q3 = values[0]
-    else:
-        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return Stats(len(values), statistics.median(values), min(values), max(values), q1, q3)
-
-
-def _median_or_none(values: Iterable[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
-
-
-def modelled_busy_s(intervals: Iterable[Any], labels: Iterable[str] | None = None,
-                    exclude: Iterable[str] = ("stall",)) -> float:
-    """Modelled time during which at least one PL stage is busy: the union of ``intervals``.
-
-    Gaps where the PL waits for the PS (to start the next call) are left out, so this is
-    the *PL-only* time of a run.  ``labels`` keeps only those stages ("LB", "COM", "SB" ...);
-    ``exclude`` drops stages that are not work (by default the "stall" intervals).
-    """
-    wanted = set(labels) if labels is not None else None
-    skip = set(exclude)
-    spans = sorted((iv.start, iv.end) for iv in intervals
-                   if (wanted is None or iv.label in wanted) and iv.label not in skip and iv.end > iv.start)
-    total, cur_start, cur_end = 0.0, None, None
-    for start, end in spans:
-        if cur_end is None or start > cur_end:
-            if cur_end is not None:
-                total += cur_end - cur_start
-            cur_start, cur_end = start, end
-        else:
-            cur_end = max(cur_end, end)
-    if cur_end is not None:
-        total += cur_end - cur_start
-    return total
-
-
-# -- records ---------------------------------------------------------------------------------------------------
-
-@dataclass
-class PhaseStats:
-    """Median over the repeats of one phase's three kinds of time (seconds)."""
-
-    measured_s: float
-    modelled_s: float | None = None
-    estimated_s: float | None = None
-    count: int = 0  #: how often the phase ran in one transfer
-
-
-@dataclass
-class BenchRecord:
-    """One ``(method, size)`` cell of a benchmark: its repeats and their statistics.
-
-    Times are seconds.  ``samples_s`` holds the measured total of every repeat (after the
-    warm-up); ``median_s``, ``min_s``, ``max_s``, ``q1_s`` and ``q3_s`` summarise them.
-    ``cold_s`` is the first warm-up run (``None`` without warm-up).  ``modelled_s``,
-    ``estimated_s`` and ``pl_busy_s`` (the union of the modelled PL intervals, see
-    :func:`modelled_busy_s`) are medians too, and ``None`` on a real board.  A cell that
-    failed has ``error`` set and no samples.
-    """
-
-    method: str
-    size: int  #: bytes asked for (make_input's nbytes)
-    nbytes_in: int = 0  #: bytes the PS actually sent to the PL
-    nbytes_out: int = 0
-    repeats: int = 0
-    warmup: int = 0
-    samples_s: list[float] = field(default_factory=list)
-    median_s: float = math.nan
-    min_s: float = math.nan
-    max_s: float = math.nan
-    q1_s: float = math.nan
-    q3_s: float = math.nan
-    cold_s: float | None = None
-    modelled_s: float | None = None
-    estimated_s: float | None = None
-    pl_busy_s: float | None = None
-    verified: bool = False  #: every repeat returned the right answer
-    mismatches: int = 0  #: most wrong output words of any repeat
-    phases: dict[str, PhaseStats] = field(default_factory=dict)
-    kernel: str = ""
-    board: str = ""
-    simulated: bool = False
-    pace: str | None = None
-    machine: str = ""  #: the computer whose clock measured
-    options: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None  #: "ExceptionType: message" if the cell failed
-    traceback: str | None = field(default=None, repr=False)
-    started_at: str = ""  #: ISO 8601, UTC
-
-    # -- derived ------------------------------------------------------------------------------------------
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.samples_s)
-
-    @property
-    def spread_s(self) -> float:
-        """max - min of the repeats (what the table calls "spread min-max")."""
-        return self.max_s - self.min_s
-
-    @property
-    def iqr_s(self) -> float:
-        return self.q3_s - self.q1_s
-
-    @property
-    def mb_per_s(self) -> float | None:
-        """Measured MB/s (10**6 bytes per second) of the input payload at the median time."""
-        if not self.ok or not self.median_s:
-            return None
-        return self.nbytes_in / self.median_s / 1e6
-
-    @property
-    def estimated_mb_per_s(self) -> float | None:
-        if not self.ok or not self.estimated_s:
-            return None
-        return self.nbytes_in / self.estimated_s / 1e6
-
-    @property
-    def stats(self) -> Stats:
-        return summarize(self.samples_s)
-
-    def describe(self) -> str:
-        """One line: method, size, median (measured) and spread, or the error."""
-        if not self.ok:
-            return f"{self.method} @ {format_size(self.size)}: FAILED -- {self.error}"
-        text = (f"{self.method} @ {format_size(self.size)}: median {format_seconds(self.median_s)} measured "
-                f"(min-max {format_seconds(self.min_s)}-{format_seconds(self.max_s)}, {self.repeats} repeats)")
-        if self.estimated_s is not None:
-            text += f", {format_seconds(self.estimated_s)} estimated on {profile_of(self.board)}"
-        return text if self.verified else text + " -- NOT VERIFIED"
-
-    # -- building ---------------------------------------------------------------------------------------
-    @classmethod
-    def from_results(cls, method: str, size: int, results: Sequence[Any], cold: Any | None = None,
-                     *, warmup: int = 0) -> "BenchRecord":
-        """Summarise the :class:`~labkit.transfer.TransferResult` of every repeat of one cell."""
-        if not results:
-            raise BenchError(f"{method} @ {size} B: no repeats to summarise")
-        first = results[0]
-        stats = summarize(r.measured for r in results)
-        phases: dict[str, PhaseStats] = {}
-        for name in [p.name for p in first.phases]:
-            found = [r.phase(name) for r in results if any(p.name == name for p in r.phases)]
-            phases[name] = PhaseStats(
-                measured_s=statistics.median(p.measured for p in found),
-                modelled_s=_median_or_none(p.modelled for p in found),
-                estimated_s=_median_or_none(p.estimated for p in found),
-                count=max(p.count for p in found))
-        busy = [modelled_busy_s(r.intervals) for r in results] if first.simulated else []
-        return cls(
-            method=method, size=int(size), nbytes_in=first.nbytes_in, nbytes_out=first.nbytes_out,
-            repeats=len(results), warmup=warmup, samples_s=[float(r.measured) for r in results],
-            median_s=stats.median, min_s=stats.min, max_s=stats.max, q1_s=stats.q1, q3_s=stats.q3,
-            cold_s=float(cold.measured) if cold is not None else None,
-            modelled_s=_median_or_none(r.modelled for r in results),
-            estimated_s=_median_or_none(r.estimated for r in results),
-            pl_busy_s=statistics.median(busy) if busy else None,
-            verified=all(r.verified for r in results), mismatches=max(max(r.mismatches, 0) for r in results),
-            phases=phases, kernel=first.kernel, board=first.board, simulated=first.simulated, pace=first.pace,
-            machine=first.machine, options=_plain(first.options), started_at=_now())
-
-    @classmethod
-    def failed(cls, method: str, size: int, exc: BaseException, *, board: str = "", simulated: bool = False,
-               pace: str | None = None, machine: str = "", options: Mapping[str, Any] | None = None) -> "BenchRecord":
-        """The record of a cell that raised ``exc``."""
-        return cls(method=method, size=int(size), error=f"{type(exc).__name__}: {exc}",
-                   traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-                   board=board, simulated=simulated, pace=pace, machine=machine, options=_plain(options or {}),
-                   started_at=_now())
-
-    # -- (de)serialising -------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-ready (``phases`` as nested dicts); :meth:`from_dict` reverses it."""
-        data = asdict(self)
-        for key in _STAT_FIELDS:
-            if isinstance(data[key], float) and math.isnan(data[key]):
-                data[key] = None
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "BenchRecord":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise BenchError(f"not a labkit bench record: unknown fields {sorted(unknown)}")
-        values = dict(data)
-        for key in _STAT_FIELDS:
-            if values.get(key) is None:
-                values[key] = math.nan
-        values["phases"] = {name: PhaseStats(**p) for name, p in (values.get("phases") or {}).items()}
-        values["samples_s"] = [float(v) for v in values.get("samples_s") or []]
-        return cls(**values)
-
-
-#: the statistics of a record: NaN while it has no samples (None in JSON, which has no NaN)
-_STAT_FIELDS = ("median_s", "min_s", "max_s", "q1_s", "q3_s")
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _plain(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options as JSON-friendly values (numpy scalars become Python numbers)."""
-    out = {}
-    for key, value in options.items():
-        if hasattr(value, "item") and callable(value.item):
-            value = value.item()
-        out[str(key)] = value if isinstance(value, (bool, int, float, str, type(None))) else repr(value)
-    return out
 
 
 # -- sizes -----------------------------------------------------------------------------------------------------
@@ -350,35 +101,11 @@ def parse_sizes(text: str | int | Iterable[str | int]) -> list[int]:
     return [parse_size(p) for p in parts]
 
 
-def format_size(nbytes: int) -> str:
-    """1048576 -> '1 MiB', 65536 -> '64 KiB', 22400 -> '22,400 B'."""
-    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if nbytes >= factor and nbytes % factor == 0:
-            return f"{nbytes // factor} {unit}"
-    return f"{nbytes:,} B"
-
-
 # -- measuring one cell ----------------------------------------------------------------------------------------
 
-_timing_now = 0  # how many measure() calls are timing repeats right now (any thread)
-_timing_lock = threading.Lock()
-
-
 def measuring() -> bool:
-    """True while some :func:`measure` is timing its runs (widgets wait with their redraws until it is done)."""
-    return _timing_now > 0
-
-
-@contextlib.contextmanager
-def _timing() -> Iterator[None]:
-    global _timing_now
-    with _timing_lock:
-        _timing_now += 1
-    try:
-        yield
-    finally:
-        with _timing_lock:
-            _timing_now -= 1
+    """True while some run or :func:`measure` is timing (widgets wait with their redraws until it is done)."""
+    return timing_in_progress()
 
 
 def measure(method: str, overlay: Any, nbytes: int | str | None = None, *, data: Any = None, repeats: int = 5,
@@ -392,8 +119,6 @@ def measure(method: str, overlay: Any, nbytes: int | str | None = None, *, data:
     :class:`BenchError` is raised.  ``keep``, if given, receives the last
     :class:`~labkit.transfer.TransferResult` (for its modelled intervals).
     """
-    from . import transfer
-
     _check_counts(repeats, warmup)
     if data is None:
         if nbytes is None:
@@ -404,7 +129,7 @@ def measure(method: str, overlay: Any, nbytes: int | str | None = None, *, data:
         size = int(parse_size(nbytes)) if nbytes is not None else int(getattr(data, "nbytes", 0))
     results = []
     cold = None
-    with transfer.Transfer(method, overlay, data, **options) as prepared, _timing():
+    with transfer.Transfer(method, overlay, data, **options) as prepared, timing():
         for i in range(warmup + repeats):
             if stop is not None and stop.is_set():
                 raise BenchError(f"{method} @ {format_size(size)}: stopped before its {repeats} repeats finished")
@@ -529,7 +254,6 @@ class Sweep:
                  overlay: Any = None, repeats: int = 5, warmup: int = 1,
                  options: Mapping[str, Mapping[str, Any]] | None = None, seed: int = 0, verify: bool = True,
                  keep_results: bool = False, progress: Any = "auto") -> None:
-        from .transfer import METHODS
 
         names = [m.strip() for m in methods.split(",") if m.strip()] if isinstance(methods, str) else list(methods)
         if not names:
@@ -631,6 +355,7 @@ class Sweep:
                           RuntimeWarning, stacklevel=2)
 
     def _publish(self, record: BenchRecord) -> None:
+        autosave(record)  # classroom record of this cell, as soon as it exists
         with self._lock:
             self.records.append(record)
             observers = list(self._observers)
@@ -642,9 +367,7 @@ class Sweep:
     # -- running ------------------------------------------------------------------------------------------
     def _open(self) -> None:
         if self.overlay is None:
-            import labkit
-
-            self.overlay = labkit.open_board()
+            self.overlay = open_board()
 
     def _begin(self) -> None:
         self._open()
@@ -672,7 +395,6 @@ class Sweep:
 
     def _cells(self) -> Iterator[BenchRecord]:
         board, simulated, pace = board_label(getattr(self.overlay, "device", None))
-        from .timing import this_machine
 
         for method, size in self.cells:
             if self._stop.is_set():
@@ -763,8 +485,11 @@ class Sweep:
 
         Raises :class:`BenchError` if a cell failed (``raise_errors=False``: don't), and
         :class:`~labkit.errors.LabTimeoutError` if the sweep is still running after ``timeout``.
+        The default bounds the wait by what the sweep can take: every run of every cell is itself
+        bounded by :data:`labkit.run.DEFAULT_TIMEOUT_S` per wait.
         """
-        from .errors import LabTimeoutError
+        if timeout is None:
+            timeout = len(self.cells) * (self.repeats + self.warmup) * DEFAULT_TIMEOUT_S
 
         if self._thread is not None:
             self._thread.join(timeout)
@@ -807,7 +532,6 @@ def save_json(records: Iterable[BenchRecord], path: str | Path) -> Path:
     """Write records to a JSON file (creates the folder); :func:`load_json` reads it back."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from . import __version__
 
     doc = {"format": JSON_FORMAT, "version": JSON_VERSION, "labkit": __version__, "saved_at": _now(),
            "units": "seconds; MB = 10**6 bytes", "records": [r.to_dict() for r in records]}

@@ -21,11 +21,13 @@ import pynq
 from pynq.pl_server.device import Device
 
 from .errors import BoardNotFoundError, OverlayNotFoundError
-from .sim import SimDevice, active_sim_device, use_device
-from .sim.designs import design_file
+from .boardprobe import BoardProbe
+# The seam: this module is the only one above labkit/sim that imports the simulated board.
 from .sim.device import BOARD_ENV, board_choice, real_board_present
+from .sim.session import sim_device, sim_overlay_path
 
-__all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "board_label", "profile_of", "OVERLAY_ENV"]
+__all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "board_label", "probe",
+           "OVERLAY_ENV"]
 
 OVERLAY_ENV = "LABKIT_OVERLAY"  #: path of transfer_lab.bit on a board, if not in a standard place
 _PACKAGE_OVERLAYS = Path(__file__).parent / "overlays"
@@ -44,25 +46,6 @@ def _real_overlay_path(design: str) -> str:
         f"{design}.bit and {design}.hwh are not installed on this board (looked at: {tried}). Build them with "
         f"`make -C overlays/{design}` on a machine with Vivado (see overlays/{design}/README.md), copy both files "
         f"next to each other into {_PACKAGE_OVERLAYS}, or point ${OVERLAY_ENV} at the .bit file.")
-
-
-def sim_device(pace: str | None = None, profile: str | None = None, pool_bytes: int | None = None) -> SimDevice:
-    """The simulated board pynq is using, made active (created if needed or if ``profile`` differs).
-
-    ``pace`` ("board" or "host") is applied to the existing board; ``pool_bytes``
-    (a different CMA size) and ``profile`` need a new board.
-    """
-    device = active_sim_device()
-    if device is None and board_choice() == "real":
-        raise BoardNotFoundError(f"{BOARD_ENV}=real, so the simulated board is not offered")
-    wants_new = device is None or (profile is not None and device.profile.name.lower() != profile.lower()) or (
-        pool_bytes is not None and device.pool.size != pool_bytes)
-    if wants_new:
-        device = SimDevice(profile=profile, pace=pace, pool_bytes=pool_bytes)
-    elif pace is not None:
-        device.fabric.pace = pace
-    use_device(device)
-    return device
 
 
 def open_board(design: str = "transfer_lab", *, pace: str | None = None, profile: str | None = None,
@@ -92,7 +75,7 @@ def open_board(design: str = "transfer_lab", *, pace: str | None = None, profile
             raise BoardNotFoundError(f"{BOARD_ENV}=real but no PYNQ board (FPGA manager) or XRT device is present")
         return pynq.Overlay(_real_overlay_path(design), download=download)
     device = sim_device(pace=pace, profile=profile, pool_bytes=pool_bytes)
-    return pynq.Overlay(str(design_file(design)), download=download, device=device)
+    return pynq.Overlay(sim_overlay_path(design), download=download, device=device)
 
 
 @dataclass
@@ -123,20 +106,31 @@ class BoardInfo:
         printer.text(str(self))
 
 
+def probe(target: pynq.Overlay | pynq.Device | None = None) -> BoardProbe:
+    """The board behind ``target`` (an overlay, a device, or pynq's active device) as lab code sees it.
+
+    On the simulated board the probe also answers what the model computed (modelled PL clock, bus
+    time, PL timeline, counters, power rails, pace, faults); on a real board those questions raise
+    :class:`~labkit.boardprobe.NotAvailableError` -- there you measure.
+    """
+    if target is None:
+        device = Device.active_device
+    else:
+        device = getattr(target, "device", target)
+    make = getattr(device, "lab_probe", None)
+    return make() if make is not None else BoardProbe(device)
+
+
 def board_label(device: pynq.Device | None) -> tuple[str, bool, str | None]:
     """How results name the board they ran on: ``(label, simulated, pace)``.
 
     ``("PYNQ-Z1 (simulated, board pace)", True, "board")`` on the simulated board, the device's
     own name (``"board"`` if it has none) with ``(False, None)`` on a real one.
     """
-    if isinstance(device, SimDevice):
-        return f"{device.profile.name} (simulated, {device.fabric.pace} pace)", True, device.fabric.pace
-    return getattr(device, "name", "board"), False, None
-
-
-def profile_of(label: str) -> str:
-    """The board of a :func:`board_label`, without how it ran: ``"PYNQ-Z1 (simulated, ...)"`` -> ``"PYNQ-Z1"``."""
-    return label.split(" (")[0]
+    if device is None:
+        return "board", False, None
+    seen = probe(device)
+    return seen.label, seen.simulated, seen.pace
 
 
 def board_info(overlay: pynq.Overlay | None = None) -> BoardInfo:
@@ -146,7 +140,7 @@ def board_info(overlay: pynq.Overlay | None = None) -> BoardInfo:
     if overlay is not None:
         for name, entry in overlay.ip_dict.items():
             ip[name] = (entry.get("type", "?"), entry.get("phys_addr"), entry.get("addr_range"))
-    if isinstance(device, SimDevice):
-        return BoardInfo(True, device.profile.name, device.fabric.pace, device.fabric.clock_hz / 1e6,
-                         device.pool.size, ip)
-    return BoardInfo(False, getattr(device, "name", type(device).__name__), None, None, None, ip)
+    seen = probe(device)
+    if seen.simulated:
+        return BoardInfo(True, seen.board, seen.pace, seen.clock_hz / 1e6, seen.pool_bytes, ip)
+    return BoardInfo(False, seen.board, None, None, None, ip)

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .classroom.records import CheckResult, autosave
 from .timing import format_seconds
 
 __all__ = ["check_element_address", "check_per_word_prediction", "check_array_slice", "check_packed16",
@@ -19,6 +20,7 @@ __all__ = ["check_element_address", "check_per_word_prediction", "check_array_sl
 
 def _verdict(ok: bool, message: str) -> bool:
     print(("Correct: " if ok else "Not yet: ") + message)
+    autosave(CheckResult(ok, message))  # classroom record of this attempt
     return ok
 
 

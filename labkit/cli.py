@@ -2,11 +2,15 @@
 
     labkit info              which board this is (real or simulated) and its IP blocks
     labkit bench             benchmark the transfer methods: a comparison table, CSV/JSON records
+    labkit results ...       classroom records: export, collect (boards' Jupyter servers, folders), report
 
 Examples::
 
     labkit bench --methods per_word,array_slice --sizes 22400
     labkit bench --sizes 22400,64K,1M --repeats 7 --pace host --csv results/bench.csv
+    labkit results collect 192.168.2.10-49 --db class.sqlite       # boards' Jupyter servers (port 9090, xilinx)
+    labkit results collect --folder /srv/shared/results --db class.sqlite
+    labkit results report --db class.sqlite --html report.html --csv class.csv
 """
 
 from __future__ import annotations
@@ -55,6 +59,12 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results(args: argparse.Namespace) -> int:
+    from labkit.classroom import cli as classroom_cli
+
+    return classroom_cli.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labkit", description="pynq-transfer-lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-progress", dest="progress", action="store_false",
                        help="no progress bar on stderr")
     bench.set_defaults(func=_bench)
+
+    from labkit.classroom.cli import add_parser as add_results_parser
+
+    add_results_parser(sub, _results)
     return parser
 
 

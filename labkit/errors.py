@@ -9,6 +9,8 @@ built-in, so code written for the board keeps working on the simulated board.
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 __all__ = [
     "LabkitError",
     "BoardNotFoundError",
@@ -19,6 +21,9 @@ __all__ = [
     "PoolExhaustedError",
     "FreedBufferError",
     "LabTimeoutError",
+    "BoardBusyError",
+    "DmaError",
+    "BenchError",
 ]
 
 
@@ -60,3 +65,19 @@ class FreedBufferError(LabkitError, RuntimeError):
 
 class LabTimeoutError(LabkitError, TimeoutError):
     """A wait for the PL did not finish within its timeout."""
+
+
+class DmaError(LabkitError, RuntimeError):
+    """A DMA channel stopped on an error: pynq's message, then the status bits in words."""
+
+
+class BoardBusyError(LabkitError, RuntimeError):
+    """Another run is driving the same board's IPs (one FPGA: one run at a time)."""
+
+
+class BenchError(LabkitError, RuntimeError):
+    """A benchmark was set up wrongly, or one of its cells failed (the records say which)."""
+
+    def __init__(self, message: str, records: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.records = list(records)  #: the records of the failed cells

@@ -19,13 +19,12 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from .sim.profiles import BoardProfile
+from .boards.profiles import BoardProfile
 
-__all__ = ["CpuScale", "cpu_scale", "REFERENCE_LOOP", "BOARD_COPY_MB_S", "SimProbe", "host_numpy_call_s",
+__all__ = ["CpuScale", "cpu_scale", "REFERENCE_LOOP", "BOARD_COPY_MB_S", "host_numpy_call_s",
            "ps_stage_s"]
 
 #: What is timed for the calibration: the body of the forum's loop.
@@ -106,30 +105,6 @@ def host_numpy_call_s() -> float:
             a[:] = b
         best = min(best, (time.perf_counter() - start) / 200)
     return best
-
-
-class SimProbe:
-    """What a PS estimate needs from the simulated board around a measured stretch of Python.
-
-    :meth:`snapshot` before and after; :meth:`python_s` is the stretch without the simulation's
-    own time (its IP models, PL work it ran itself, stalls for modelled bus time), and
-    :meth:`bus_s` the modelled GP-port time of the register accesses in between.
-    """
-
-    def __init__(self, fabric: Any) -> None:
-        self.fabric = fabric
-
-    def snapshot(self) -> tuple[int, int, float, int]:
-        """(GP reads, GP writes, seconds inside the simulation, timeline bookmark) so far."""
-        reads, writes = self.fabric.gp_totals()
-        return reads, writes, self.fabric.sim_overhead_s, self.fabric.timeline.mark()
-
-    @staticmethod
-    def python_s(elapsed: float, before: tuple, after: tuple) -> float:
-        return max(0.0, elapsed - (after[2] - before[2]))
-
-    def bus_s(self, before: tuple, after: tuple) -> float:
-        return self.fabric.gp_access_s(after[0] - before[0], after[1] - before[1])
 
 
 def ps_stage_s(scale: CpuScale, python_s: float, bus_s: float, copy_bytes: int = 0, numpy_calls: int = 0) -> float:

@@ -15,7 +15,7 @@ Three kinds of power, like the three kinds of time (:mod:`labkit.timing`), never
     A board with power sensors (ZCU104, ZCU102, Alveo ...): pynq's own ``pynq.get_rails()``
     (PMBus/hwmon through libsensors) and ``pynq.DataRecorder``.
 ``modelled``
-    The simulated board: the power model of :mod:`labkit.sim.power_model`, driven by the
+    The simulated board: the power model of :mod:`labkit.boards.power_model`, driven by the
     simulation's activity counters.  Its rails are plugged into pynq's pmbus layer, so
     ``pynq.get_rails()`` and ``DataRecorder`` work on it unchanged.
 ``estimated``
@@ -35,12 +35,13 @@ from typing import Any, Iterator
 
 import numpy as np
 import pynq
-from pynq.pl_server.device import Device
 
+from . import board as _board
+from .boardprobe import BoardProbe
+from .classroom.records import autosave
 from .errors import LabkitError
-from .sim.device import SimDevice
-from .sim.power_model import INPUT_RAIL, TERMS, Activity, PowerModel, power_constants
-from .sim.profiles import PROFILES
+from .boards.power_model import INPUT_RAIL, TERMS, Activity, PowerModel, power_constants
+from .boards.profiles import PROFILES
 from .timing import format_seconds
 
 __all__ = ["KINDS", "PowerReading", "EnergyMeasurement", "PowerSource", "NoPowerSensors", "open_power",
@@ -188,9 +189,9 @@ class PowerSource:
     or None), ``message`` (one sentence for a person).
     """
 
-    def __init__(self, device: Any, rails: dict[str, Any], kind: str, board: str, message: str,
+    def __init__(self, board_probe: BoardProbe, rails: dict[str, Any], kind: str, board: str, message: str,
                  total_rail: str | None, model: PowerModel | None = None, meter=None) -> None:
-        self.device = device
+        self.probe = board_probe
         self.rails = rails
         self.kind = kind
         self.board = board
@@ -208,7 +209,7 @@ class PowerSource:
     @property
     def source(self) -> str:
         if self.kind == "modelled":
-            return f"power model of the simulated {self.board}, {self.device.fabric.pace} pace"
+            return f"power model of the simulated {self.board}, {self.probe.pace} pace"
         if self.kind == "measured":
             return f"{self.board} sensors via pynq.get_rails()"
         return f"power model of a {self.board}, no sensors on this board"
@@ -319,6 +320,7 @@ class PowerSource:
             est = self.estimate()
             result.energy_j = est.total_w * result.seconds
             result.source = est.source + " x measured time"
+        autosave(result)  # classroom record of the closed span
 
 
 def open_power(overlay: pynq.Overlay | None = None, *, config_file: str | None = None) -> PowerSource:
@@ -327,17 +329,14 @@ def open_power(overlay: pynq.Overlay | None = None, *, config_file: str | None =
     Never fails for lack of sensors: on a board without them the source's ``kind`` is "none", its
     ``message`` says so, and :meth:`PowerSource.read` returns the model's estimate, labelled.
     """
-    device = overlay.device if overlay is not None else Device.active_device
-    if isinstance(device, SimDevice):
-        from .sim.rails import meter_for, sim_rails
-
+    board_probe = _board.probe(overlay)
+    if board_probe.simulated:
         # The rails pynq.get_rails() returns while this board is active, and the model they read:
         # this board's, even when another simulated board became pynq's active device since.
-        meter = meter_for(device)
-        profile = device.profile.name
-        return PowerSource(device, sim_rails(device), "modelled", f"{profile} (simulated)",
+        rails, meter = board_probe.power_rails()
+        return PowerSource(board_probe, rails, "modelled", f"{board_probe.board} (simulated)",
                            f"modelled: no board here; watts come from the power model, driven by the simulated "
-                           f"board's activity ({device.fabric.pace} pace)", INPUT_RAIL, meter.model, meter)
+                           f"board's activity ({board_probe.pace} pace)", INPUT_RAIL, meter.model, meter)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Could not initialise libsensors library" on boards without it
         try:
@@ -346,14 +345,14 @@ def open_power(overlay: pynq.Overlay | None = None, *, config_file: str | None =
             rails = {}
             warnings.warn(f"pynq.get_rails() failed ({exc}); treating this board as having no sensors")
     rails = {name: rail for name, rail in (rails or {}).items() if _power_sensor(rail) is not None}
-    board = getattr(device, "name", None) or type(device).__name__
+    board = board_probe.board
     if rails:
         lower = {name.lower(): name for name in rails}
         total = next((lower[n.lower()] for n in TOTAL_RAIL_NAMES if n.lower() in lower), None)
-        return PowerSource(device, rails, "measured", board, f"measured: {len(rails)} rails with power sensors",
+        return PowerSource(board_probe, rails, "measured", board, f"measured: {len(rails)} rails with power sensors",
                            total)
     profile, why = _real_board_profile()
-    return PowerSource(device, {}, "none", board, f"{NO_SENSORS_MESSAGE} (model: {why})", None, _model(profile))
+    return PowerSource(board_probe, {}, "none", board, f"{NO_SENSORS_MESSAGE} (model: {why})", None, _model(profile))
 
 
 def terms_table(measurement: EnergyMeasurement) -> str:

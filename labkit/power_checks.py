@@ -10,7 +10,7 @@ import math
 from typing import Mapping
 
 from .checks import _verdict
-from .sim.power_model import power_constants
+from .boards.power_model import power_constants
 
 __all__ = ["check_ddr_energy", "check_energy_per_image"]
 

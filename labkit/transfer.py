@@ -30,25 +30,25 @@ profile (see :mod:`labkit.timing` and :mod:`labkit.estimate`).
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import time
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+import numbers
+from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 import pynq
 from pynq import MMIO, allocate
 
-from . import estimate
-from .board import board_label
-from .errors import LabkitError, LabTimeoutError
+from ._pynq_compat import dma_alignment
+from .classroom.records import autosave
+from .errors import LabkitError
 from .kernels import ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
-from .sim.device import SimDevice
-from .timing import format_seconds, this_machine
+from .recovery import recover
+from .results import Phase, TransferResult
+from .run import DEFAULT_TIMEOUT_S, Run, check_timeout, wait_ap_done, wait_dma
+from .status import AP_START, CTRL_OFFSET as CTRL
+from .timing import this_machine
 
 __all__ = ["METHODS", "TransferError", "Phase", "TransferResult", "Transfer", "run", "make_input",
-           "DEFAULT_CHUNK_WORDS", "DEFAULT_OP", "default_chunks_per_store"]
+           "DEFAULT_CHUNK_WORDS", "DEFAULT_OP", "default_chunks_per_store", "DEFAULT_TIMEOUT_S"]
 
 DEFAULT_CHUNK_WORDS = pp_load_compute.MAX_N  #: words per pp_load_compute call (its BRAM buffer)
 DEFAULT_OP = 1  #: what pp_load_compute adds to every word
@@ -56,9 +56,6 @@ DEFAULT_OP = 1  #: what pp_load_compute adds to every word
 #: buffer holds fewer); each store call costs the PS a DMA transfer and two waits, so gathering
 #: several outputs per call takes that cost off most loads
 MAX_CHUNKS_PER_STORE = 10
-WAIT_TIMEOUT_S = 30.0
-
-CTRL, AP_START, AP_DONE = 0x00, 0x1, 0x2
 IMAGE_OFFSET = mmio_rowsum.MEMORIES["image"]["offset"]
 ROWSUM_OFFSET = mmio_rowsum.MEMORIES["rowsum"]["offset"]
 WORD = 4
@@ -66,236 +63,6 @@ WORD = 4
 
 class TransferError(LabkitError, ValueError):
     """The data or the overlay does not fit the transfer method asked for."""
-
-
-# -- results ---------------------------------------------------------------------------------------
-
-@dataclass
-class Phase:
-    """One phase of a transfer, summed over its repetitions (tiles, chunks)."""
-
-    name: str
-    measured: float = 0.0  #: seconds, wall clock on this computer
-    modelled: float | None = None  #: PL/bus seconds (simulated board only)
-    estimated: float | None = None  #: seconds on the simulated board's profile (simulated board only)
-    count: int = 0  #: how many times the phase ran
-
-
-@dataclass
-class TransferResult:
-    """What one transfer did and how long each part took (three kinds of time, kept apart)."""
-
-    method: str
-    kernel: str
-    board: str
-    simulated: bool
-    pace: str | None
-    machine: str  #: the computer that measured
-    nbytes_in: int  #: payload the PS sent to the PL
-    nbytes_out: int  #: results the PS got back
-    phases: list[Phase]
-    verified: bool
-    mismatches: int
-    output: np.ndarray = field(repr=False)
-    intervals: list = field(default_factory=list, repr=False)  #: modelled PL intervals (simulated board)
-    options: dict[str, Any] = field(default_factory=dict)
-    scale: str = ""  #: how the board estimate scaled Python time
-
-    @property
-    def measured(self) -> float:
-        return sum(p.measured for p in self.phases)
-
-    @property
-    def modelled(self) -> float | None:
-        return None if not self.simulated else sum(p.modelled or 0.0 for p in self.phases)
-
-    @property
-    def estimated(self) -> float | None:
-        return None if not self.simulated else sum(p.estimated or 0.0 for p in self.phases)
-
-    @property
-    def mb_per_s(self) -> float:
-        """Measured MB/s of the input payload (10**6 bytes per second)."""
-        return self.nbytes_in / self.measured / 1e6 if self.measured else float("inf")
-
-    @property
-    def estimated_mb_per_s(self) -> float | None:
-        est = self.estimated
-        return None if not est else self.nbytes_in / est / 1e6
-
-    def phase(self, name: str) -> Phase:
-        for p in self.phases:
-            if p.name == name:
-                return p
-        raise KeyError(f"{self.method} has no phase {name!r}; phases: {[p.name for p in self.phases]}")
-
-    def table(self) -> str:
-        where = f"measured on {self.machine}"
-        head = (f"{self.method} ({self.kernel}) on {self.board}: {self.nbytes_in:,} bytes in, "
-                f"{self.nbytes_out:,} out, verified: {self.verified}")
-        lines = [head, f"{'phase':<12}{'measured':>14}{'modelled PL/bus':>18}{'estimated board':>18}"]
-        for p in self.phases + [Phase("TOTAL", self.measured, self.modelled, self.estimated, 1)]:
-            mod = format_seconds(p.modelled) if p.modelled is not None else "-"
-            est = format_seconds(p.estimated) if p.estimated is not None else "-"
-            lines.append(f"{p.name:<12}{format_seconds(p.measured):>14}{mod:>18}{est:>18}")
-        lines.append(f"({where}; modelled/estimated: simulated board only)" if self.simulated else f"({where})")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.table())
-
-    def to_dict(self) -> dict[str, Any]:
-        """A flat record for CSV/JSON (labkit.bench)."""
-        record: dict[str, Any] = {
-            "method": self.method, "kernel": self.kernel, "board": self.board, "simulated": self.simulated,
-            "pace": self.pace, "machine": self.machine, "nbytes_in": self.nbytes_in,
-            "nbytes_out": self.nbytes_out, "verified": self.verified, "mismatches": self.mismatches,
-            "measured_s": self.measured, "modelled_s": self.modelled, "estimated_s": self.estimated,
-            "mb_per_s": self.mb_per_s, "estimated_mb_per_s": self.estimated_mb_per_s,
-        }
-        for p in self.phases:
-            key = p.name.replace(" ", "_")
-            record[f"{key}_measured_s"] = p.measured
-            record[f"{key}_modelled_s"] = p.modelled
-            record[f"{key}_estimated_s"] = p.estimated
-        record.update({f"opt_{k}": v for k, v in self.options.items()})
-        return record
-
-
-# -- timing a run: measured, modelled, estimated -------------------------------------------------------
-
-class _Recorder:
-    """Times the phases of one run and, on the simulated board, estimates the board's time.
-
-    During the run it only takes timestamps and counter snapshots (cheap: the PS's loop must
-    not slow down); :meth:`finish` turns them into phases.  The board estimate runs on a virtual
-    board clock: PS phases advance it by their Python part scaled to the board's CPU, bulk
-    copies at the board's copy bandwidth, plus the modelled bus time.  Time spent inside the
-    simulation itself (its IP models, the PL work it computes) is not the student's Python and
-    is left out.  A wait advances the clock to whichever comes last: one status read, or the end
-    of the PL work it waits for -- counted from the end of the start phase that launched it,
-    since a board's PS launches it later than ours does.
-    """
-
-    def __init__(self, overlay: pynq.Overlay) -> None:
-        self.device = overlay.device
-        self.sim = isinstance(self.device, SimDevice)
-        self.fabric = self.device.fabric if self.sim else None
-        self.probe = estimate.SimProbe(self.fabric) if self.sim else None
-        self.mark = self.fabric.timeline.mark() if self.sim else 0
-        self.t0 = time.perf_counter()
-        self.events: list[tuple] = []
-
-    def _snapshot(self) -> tuple[int, int, float, int]:
-        return self.probe.snapshot() if self.sim else (0, 0, 0.0, 0)
-
-    def ps(self, name: str, copy_bytes: int = 0, launch: bool = False) -> "_Span":
-        """``with rec.ps(...)``: work the PS does -- Python, bus accesses, ``copy_bytes`` of copying."""
-        return _Span(self, ("ps", name, copy_bytes, launch))
-
-    def start(self, name: str = "start") -> "_Span":
-        """``with rec.start():`` a PS phase that launches PL work the next :meth:`wait` waits for."""
-        return _Span(self, ("ps", name, 0, True))
-
-    def wait(self, name: str, resources: list[str]) -> "_Span":
-        """``with rec.wait(...)``: the PS polls until the PL work on ``resources`` launched by the last
-        start phase is done."""
-        return _Span(self, ("wait", name, resources))
-
-    def finish(self) -> tuple[list[Phase], list]:
-        """The phases (in order of first appearance) and the modelled intervals of the run."""
-        phases: dict[str, Phase] = {}
-        intervals = self.fabric.timeline.booked_since(self.mark) if self.sim else []
-        if self.sim:
-            # Booking number of intervals[0] (the timeline keeps only its newest intervals).
-            base = self.fabric.timeline.mark() - len(intervals)
-            scale = estimate.cpu_scale(self.device.profile)
-            virtual = launched_virtual = 0.0
-            launched_host, launch_mark = self.t0, self.mark  # when the last start phase began
-            counted: set[int] = set()  # intervals a wait already accounted for
-        for (kind, name, *info), start, end, before, after in self.events:
-            elapsed = end - start
-            phase = phases.setdefault(name, Phase(name, 0.0, 0.0 if self.sim else None,
-                                                  0.0 if self.sim else None))
-            phase.measured += elapsed
-            phase.count += 1
-            if not self.sim:
-                continue
-            python = self.probe.python_s(elapsed, before, after)
-            if kind == "ps":
-                copy_bytes, launch = info
-                bus = self.probe.bus_s(before, after)
-                est = estimate.ps_stage_s(scale, python, bus, copy_bytes, numpy_calls=1 if copy_bytes else 0)
-                phase.modelled += bus
-                phase.estimated += est
-                virtual += est
-                if launch:
-                    launched_virtual = virtual
-                    launched_host, launch_mark = start, before[3]
-            else:
-                (resources,) = info
-                wanted = set(resources)
-                # The PL work booked since the launch, up to the wait's end, not counted by an earlier
-                # wait: booking order, not modelled times (in host pace the model runs ahead of the clock).
-                booked = intervals[max(0, launch_mark - base): max(0, after[3] - base)]
-                work = [iv for iv in booked if iv.resource in wanted and id(iv) not in counted]
-                counted.update(id(iv) for iv in work)
-                # Work that began before the launch (a store started earlier) counts from the launch.
-                span = max(0.0, max(iv.end for iv in work) - max(launched_host, min(iv.start for iv in work))
-                           ) if work else 0.0
-                one_poll = scale.ps(python / max(1, after[0] - before[0])) + self.fabric.gp_access_s(reads=1)
-                end = max(virtual + one_poll, launched_virtual + span)
-                phase.modelled += span
-                phase.estimated += end - virtual
-                virtual = end
-        self.scale = scale if self.sim else None
-        return list(phases.values()), intervals
-
-
-class _Span:
-    """One timed stretch of a run (a class, not a generator: the PS's loop must stay cheap)."""
-
-    __slots__ = ("rec", "what", "start", "before")
-
-    def __init__(self, rec: _Recorder, what: tuple) -> None:
-        self.rec = rec
-        self.what = what
-
-    def __enter__(self) -> None:
-        self.before = self.rec._snapshot()
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc) -> None:
-        end = time.perf_counter()
-        self.rec.events.append((self.what, self.start, end, self.before, self.rec._snapshot()))
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a run is timed, as :mod:`timeit` does.
-
-    A full collection walks every object of the process (tens of milliseconds with pynq,
-    OpenCV and the widgets loaded) and would land in whichever phase happened to be running.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _wait_done(ip_mmio: MMIO, what: str, timeout: float = WAIT_TIMEOUT_S) -> None:
-    """Poll ap_done like the forum's loop, but give up after ``timeout`` seconds."""
-    deadline = time.perf_counter() + timeout
-    while not ip_mmio.read(CTRL) & AP_DONE:
-        if time.perf_counter() > deadline:
-            raise LabTimeoutError(f"{what} did not raise ap_done within {timeout} s: is its input stream "
-                                  "fed and its output drained (a consumer started)?")
 
 
 # -- the methods ----------------------------------------------------------------------------------------
@@ -307,6 +74,7 @@ class _Method:
     kernel: ClassVar[str]
     ips: ClassVar[tuple[str, ...]]
     summary: ClassVar[str]
+    OPTIONS: ClassVar[frozenset[str]] = frozenset()  #: keyword options the method understands
 
     def __init__(self, overlay: pynq.Overlay, data: np.ndarray, options: dict[str, Any]) -> None:
         missing = [ip for ip in self.ips if ip not in overlay.ip_dict]
@@ -327,7 +95,7 @@ class _Method:
     def expected(self) -> np.ndarray:
         raise NotImplementedError
 
-    def run(self, rec: _Recorder) -> np.ndarray:
+    def run(self, rec: Run) -> np.ndarray:
         raise NotImplementedError
 
     @property
@@ -389,9 +157,10 @@ class _RowsumOverMmio(_Method):
     def nbytes_out(self) -> int:
         return self.data.shape[0] * WORD
 
-    def run(self, rec: _Recorder) -> np.ndarray:
+    def run(self, rec: Run) -> np.ndarray:
         m = self.mmio("mmio_rowsum")
         out = []
+        rows_done, rows_total = 0, self.data.shape[0]
         for tile in self.tiles():
             self.write(rec, m, tile)
             rows, cols = tile.shape
@@ -401,15 +170,17 @@ class _RowsumOverMmio(_Method):
                 m.write(mmio_rowsum.PACK16_OFFSET, self.pack16)
                 m.write(CTRL, AP_START)
             with rec.wait("wait", ["mmio_rowsum"]):
-                _wait_done(m, "mmio_rowsum")
+                wait_ap_done(m, "mmio_rowsum", rec.timeout)
             out.append(self.read_back(rec, m, rows))
+            rows_done += rows
+            rec.report(self.nbytes_in * rows_done // rows_total, self.nbytes_in)
         return np.concatenate(out)
 
-    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> None:
+    def write(self, rec: Run, m: MMIO, tile: np.ndarray) -> None:
         with rec.ps("write"):
             m.array[IMAGE_OFFSET // WORD: IMAGE_OFFSET // WORD + tile.size] = tile.ravel()
 
-    def read_back(self, rec: _Recorder, m: MMIO, rows: int) -> np.ndarray:
+    def read_back(self, rec: Run, m: MMIO, rows: int) -> np.ndarray:
         with rec.ps("read back"):
             return m.array[ROWSUM_OFFSET // WORD: ROWSUM_OFFSET // WORD + rows].copy()
 
@@ -418,7 +189,7 @@ class PerWord(_RowsumOverMmio):
     name = "per_word"
     summary = "MMIO.write per pixel in a Python loop (the forum's code)"
 
-    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> None:
+    def write(self, rec: Run, m: MMIO, tile: np.ndarray) -> None:
         image_in = tile.tolist()  # the forum's image: plain Python ints (pynq's write wants int or bytes)
         PL = m
         with rec.ps("write"):
@@ -428,7 +199,7 @@ class PerWord(_RowsumOverMmio):
                     PL.write(write_address, image_in[i][j])
                     write_address = write_address + 4
 
-    def read_back(self, rec: _Recorder, m: MMIO, rows: int) -> np.ndarray:
+    def read_back(self, rec: Run, m: MMIO, rows: int) -> np.ndarray:
         with rec.ps("read back"):
             return np.array([m.read(ROWSUM_OFFSET + WORD * r) for r in range(rows)], dtype=np.uint32)
 
@@ -443,7 +214,7 @@ class Packed16(_RowsumOverMmio):
     summary = "16-bit pixels packed two per word with numpy views, one slice"
     pack16 = 1
 
-    def write(self, rec: _Recorder, m: MMIO, tile: np.ndarray) -> None:
+    def write(self, rec: Run, m: MMIO, tile: np.ndarray) -> None:
         with rec.ps("pack"):
             pixels = tile.reshape(-1)
             if pixels.size % 2:  # the kernel only reads rows*cols pixels: the padding is never summed
@@ -462,6 +233,7 @@ class DramMaster(_Method):
     summary = "the kernel reads DDR itself by physical address (ZynqNet style)"
     kernel = "ddr_rowsum"
     ips = ("ddr_rowsum",)
+    OPTIONS = frozenset({"sync", "cacheable"})
 
     def check(self, data: np.ndarray) -> np.ndarray:
         return _image(data, self.name, np.uint32, 0xFFFF_FFFF)
@@ -481,7 +253,7 @@ class DramMaster(_Method):
     def nbytes_out(self) -> int:
         return self.data.shape[0] * WORD
 
-    def run(self, rec: _Recorder) -> np.ndarray:
+    def run(self, rec: Run) -> np.ndarray:
         m = self.mmio("ddr_rowsum")
         rows, cols = self.data.shape
         with rec.ps("write", copy_bytes=self.data.nbytes):
@@ -491,16 +263,15 @@ class DramMaster(_Method):
                 self.src.sync_to_device()  # the kernel reads DDR, not the CPU's cache
                 self.dst.sync_to_device()  # no dirty lines of dst may be written back over the results
         with rec.start():
-            regs = ddr_rowsum.REGISTERS
-            m.write(regs["src_1"]["address_offset"], self.src.physical_address & 0xFFFF_FFFF)
-            m.write(regs["src_2"]["address_offset"], self.src.physical_address >> 32)
-            m.write(regs["dst_1"]["address_offset"], self.dst.physical_address & 0xFFFF_FFFF)
-            m.write(regs["dst_2"]["address_offset"], self.dst.physical_address >> 32)
-            m.write(regs["rows"]["address_offset"], rows)
-            m.write(regs["cols"]["address_offset"], cols)
+            m.write(ddr_rowsum.SRC_OFFSET, self.src.physical_address & 0xFFFF_FFFF)  # 64-bit: low word, then high
+            m.write(ddr_rowsum.SRC_OFFSET + WORD, self.src.physical_address >> 32)
+            m.write(ddr_rowsum.DST_OFFSET, self.dst.physical_address & 0xFFFF_FFFF)
+            m.write(ddr_rowsum.DST_OFFSET + WORD, self.dst.physical_address >> 32)
+            m.write(ddr_rowsum.ROWS_OFFSET, rows)
+            m.write(ddr_rowsum.COLS_OFFSET, cols)
             m.write(CTRL, AP_START)
         with rec.wait("wait", ["ddr_rowsum"]):
-            _wait_done(m, "ddr_rowsum")
+            wait_ap_done(m, "ddr_rowsum", rec.timeout)
         if self.sync:
             with rec.ps("sync back"):
                 self.dst.sync_from_device()  # drop the CPU's stale cached copy of the results
@@ -517,6 +288,7 @@ class _PingPongKernels(_Method):
 
     kernel = "pp_load_compute + pp_store"
     ips = ("dma_pp", "pp_load_compute", "pp_store")
+    OPTIONS = frozenset({"chunk_words", "op"})
     PL_RESOURCES = ["dma_pp.mm2s", "dma_pp.s2mm", "pp_load_compute.read", "pp_load_compute.compute",
                     "pp_store.read", "pp_store.write", "pp_load_compute.stall", "pp_store.stall"]
     _results: np.ndarray | None = None  # where _read_back copies the results (allocated on first use)
@@ -528,11 +300,22 @@ class _PingPongKernels(_Method):
         words = np.ascontiguousarray(words).reshape(-1)
         if words.size == 0:
             raise TransferError(f"{self.name} got no data")
-        self.chunk = int(self.options.get("chunk_words", DEFAULT_CHUNK_WORDS))
-        if not 1 <= self.chunk <= min(pp_load_compute.MAX_N, pp_store.MAX_N):
-            raise TransferError(f"chunk_words must be 1..{pp_load_compute.MAX_N} (the kernels' BRAM buffers), "
-                                f"got {self.chunk}")
-        self.op = int(self.options.get("op", DEFAULT_OP)) & 0xFFFF_FFFF
+        chunk = self.options.get("chunk_words", DEFAULT_CHUNK_WORDS)
+        most = min(pp_load_compute.MAX_N, pp_store.MAX_N)
+        if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or not 1 <= chunk <= most:
+            raise TransferError(f"chunk_words must be a whole number 1..{most} (the kernels' BRAM buffers), "
+                                f"got {chunk!r}")
+        self.chunk = int(chunk)
+        align = dma_alignment(self.overlay.dma_pp.sendchannel)
+        if self.chunk < words.size and (self.chunk * WORD) % align:
+            raise TransferError(
+                f"chunk_words={self.chunk} puts the second chunk at byte {self.chunk * WORD}, which is not a multiple "
+                f"of {align}: the DMA's {8 * align}-bit memory port has no realignment engine, so every transfer must "
+                f"start on an aligned address. Use a multiple of {align // WORD} words")
+        op = self.options.get("op", DEFAULT_OP)
+        if isinstance(op, bool) or not isinstance(op, numbers.Integral):
+            raise TransferError(f"op (what the kernel adds to every word) must be a whole number, got {op!r}")
+        self.op = int(op) & 0xFFFF_FFFF
         return words
 
     def expected(self) -> np.ndarray:
@@ -542,12 +325,8 @@ class _PingPongKernels(_Method):
     def nbytes_out(self) -> int:
         return self.data.nbytes
 
-    def _dma(self):
-        dma = self.overlay.dma_pp
-        limit = dma.buffer_max_size
-        return dma, limit
 
-    def _read_back(self, rec: _Recorder, results: np.ndarray) -> np.ndarray:
+    def _read_back(self, rec: Run, results: np.ndarray) -> np.ndarray:
         """Copy the results out of the DMA buffer into an array allocated once per transfer.
 
         A new array every run would make the timing depend on the operating system mapping
@@ -576,8 +355,8 @@ class Dma(_PingPongKernels):
         self.inbuf = allocate(self.data.size, np.uint32, target=overlay.device)
         self.outbuf = allocate(self.data.size, np.uint32, target=overlay.device)
 
-    def run(self, rec: _Recorder) -> np.ndarray:
-        dma, limit = self._dma()
+    def run(self, rec: Run) -> np.ndarray:
+        dma = self.overlay.dma_pp
         lc, st = self.mmio("pp_load_compute"), self.mmio("pp_store")
         with rec.ps("write", copy_bytes=self.data.nbytes):
             self.inbuf[:] = self.data
@@ -595,10 +374,11 @@ class Dma(_PingPongKernels):
                 lc.write(CTRL, AP_START)
                 dma.sendchannel.transfer(self.inbuf, WORD * offset, WORD * n)
             with rec.wait("wait", self.PL_RESOURCES):
-                dma.sendchannel.wait()
-                _wait_done(lc, "pp_load_compute")
-                dma.recvchannel.wait()
-                _wait_done(st, "pp_store")
+                wait_dma(dma, "send", "dma_pp", rec.timeout)
+                wait_ap_done(lc, "pp_load_compute", rec.timeout)
+                wait_dma(dma, "recv", "dma_pp", rec.timeout)
+                wait_ap_done(st, "pp_store", rec.timeout)
+            rec.report(WORD * (offset + n), self.nbytes_in)
         return self._read_back(rec, self.outbuf)
 
     def close(self) -> None:
@@ -619,6 +399,7 @@ class DmaPingPong(_PingPongKernels):
 
     name = "dma_pingpong"
     summary = "double buffering: store started first, load and compute overlap on two buffers"
+    OPTIONS = _PingPongKernels.OPTIONS | {"chunks_per_store"}
 
     def check(self, data: np.ndarray) -> np.ndarray:
         words = super().check(data)
@@ -632,7 +413,7 @@ class DmaPingPong(_PingPongKernels):
         super().__init__(overlay, data, options)
         n = self.chunk
         chunks = self.data.size // n
-        align = overlay.dma_pp.recvchannel._align
+        align = dma_alignment(overlay.dma_pp.recvchannel)
         per_store = options.get("chunks_per_store")
         per_store = default_chunks_per_store(n, chunks, align) if per_store is None else int(per_store)
         if not 1 <= per_store * n <= pp_store.MAX_N:
@@ -651,8 +432,8 @@ class DmaPingPong(_PingPongKernels):
             raise TransferError(f"dma_pingpong sends everything in one DMA transfer: {self.inbuf.nbytes} bytes "
                                 f"is more than the DMA's {overlay.dma_pp.buffer_max_size}")
 
-    def run(self, rec: _Recorder) -> np.ndarray:
-        dma, _ = self._dma()
+    def run(self, rec: Run) -> np.ndarray:
+        dma = self.overlay.dma_pp
         lc, st = self.mmio("pp_load_compute"), self.mmio("pp_store")
         n, k, chunks = self.chunk, self.per_store, self.data.size // self.chunk
         with rec.ps("write", copy_bytes=self.data.nbytes):
@@ -676,13 +457,13 @@ class DmaPingPong(_PingPongKernels):
                     lc.write(pp_load_compute.NUM_OFFSET, call)
                     lc.write(CTRL, AP_START)
                 with rec.wait("wait", self.PL_RESOURCES):
-                    _wait_done(lc, "pp_load_compute")
+                    wait_ap_done(lc, "pp_load_compute", rec.timeout)
                 call += 1
             with rec.wait("wait", self.PL_RESOURCES):
-                dma.recvchannel.wait()
-                _wait_done(st, "pp_store")
+                wait_dma(dma, "recv", "dma_pp", rec.timeout)
+                wait_ap_done(st, "pp_store", rec.timeout)
         with rec.wait("wait", self.PL_RESOURCES):
-            dma.sendchannel.wait()
+            wait_dma(dma, "send", "dma_pp", rec.timeout)
         return self._read_back(rec, self.outbuf.reshape(-1)[n: n + self.data.size])
 
     def close(self) -> None:
@@ -721,33 +502,54 @@ def _method(name: str) -> type[_Method]:
 class Transfer:
     """One method prepared for one input: buffers allocated once, :meth:`run` as often as you like.
 
-    Use it as a context manager (or call :meth:`close`) to give the buffers back.
+    Everything is checked here, before the board is touched: the method, its options (an unknown
+    one is an error, not ignored), the data.  Use it as a context manager (or call :meth:`close`)
+    to give the buffers back.
     """
 
-    def __init__(self, method: str, overlay: pynq.Overlay, data: np.ndarray, **options: Any) -> None:
+    def __init__(self, method: str, overlay: pynq.Overlay, data: np.ndarray, *,
+                 timeout: float = DEFAULT_TIMEOUT_S, **options: Any) -> None:
         if overlay is None or not isinstance(overlay, pynq.Overlay):
             raise TransferError("transfer methods need the lab's overlay: ol = labkit.open_board()")
         if not overlay.is_loaded():
             raise TransferError("this overlay is not loaded in the PL any more (another one was downloaded)")
-        self.method = _method(method)(overlay, data, options)
+        cls = _method(method)
+        unknown = sorted(set(options) - cls.OPTIONS)
+        if unknown:
+            known = ", ".join(sorted(cls.OPTIONS)) or "none"
+            raise TransferError(f"{cls.name} has no option {', '.join(map(repr, unknown))}; its options: {known}")
+        self.timeout = check_timeout(timeout)
+        self.method = cls(overlay, data, options)
         self.overlay = overlay
         self._expected = self.method.expected()
 
-    def run(self, verify: bool = True) -> TransferResult:
-        rec = _Recorder(self.overlay)
-        with _collector_paused():
-            output = self.method.run(rec)
-        output = np.array(output)  # this run's own copy: methods may reuse their result arrays
-        phases, intervals = rec.finish()
+    def run(self, verify: bool = True, *, progress: Callable[[int, int], Any] | bool | None = None) -> TransferResult:
+        """Run the transfer once: time it, check the output against the kernel's numpy twin.
+
+        If the run fails part-way (an error, a timeout, Ctrl-C) the overlay is reloaded and its
+        DMAs restarted before the error reaches you, so the next run starts from a known state.
+        ``progress``: ``True`` shows a progress bar in a notebook, or give a function
+        ``progress(bytes_done, bytes_total)``; it is called between tiles/chunks, outside the
+        timed phases.
+        """
+        with Run(self.overlay, timeout=self.timeout) as rec:
+            rec.progress = _progress_callback(progress, self.method.name, self.method.nbytes_in)
+            try:
+                output = np.array(self.method.run(rec))  # this run's own copy: methods reuse their arrays
+            except BaseException:
+                recover(self.overlay, self.timeout)
+                raise
+        timing = rec.finish()
         mismatches = int(np.count_nonzero(output != self._expected)) if verify else -1
-        board, simulated, pace = board_label(self.overlay.device)
-        return TransferResult(
-            method=self.method.name, kernel=self.method.kernel, board=board, simulated=simulated,
-            pace=pace, machine=this_machine(),
+        result = TransferResult(
+            method=self.method.name, kernel=self.method.kernel, board=timing.board, simulated=timing.simulated,
+            pace=timing.pace, machine=this_machine(),
             nbytes_in=self.method.nbytes_in, nbytes_out=self.method.nbytes_out,
-            phases=phases, verified=verify and mismatches == 0, mismatches=mismatches,
-            output=output, intervals=intervals, options=dict(self.method.options),
-            scale=str(rec.scale) if simulated else "")
+            phases=timing.phases, verified=verify and mismatches == 0, mismatches=mismatches,
+            output=output, intervals=timing.intervals, options=dict(self.method.options),
+            scale=str(timing.scale) if timing.scale is not None else "")
+        autosave(result)  # classroom record of this run
+        return result
 
     def close(self) -> None:
         self.method.close()
@@ -759,16 +561,32 @@ class Transfer:
         self.close()
 
 
+def _progress_callback(progress: Any, method: str, total: int) -> Callable[[int, int], Any] | None:
+    if progress is None or progress is False:
+        return None
+    if progress is True:
+        from .widgets.progress import transfer_progress  # ipywidgets: loaded only when a bar is asked for
+
+        return transfer_progress(method, total)
+    if callable(progress):
+        return progress
+    raise TransferError(f"progress must be True, None or a function progress(bytes_done, bytes_total), "
+                        f"got {progress!r}")
+
+
 def run(method: str, overlay: pynq.Overlay, data: np.ndarray, *, verify: bool = True,
+        timeout: float = DEFAULT_TIMEOUT_S, progress: Callable[[int, int], Any] | bool | None = None,
         **options: Any) -> TransferResult:
     """Send ``data`` to the PL with ``method``, get the results back, time and check everything.
 
     Options: ``chunk_words`` and ``op`` for the DMA methods; ``chunks_per_store`` for
     ``dma_pingpong``; ``sync`` and ``cacheable`` for ``dram_master`` (``sync=False`` shows what a
-    forgotten cache flush does).
+    forgotten cache flush does).  ``timeout``: seconds any one wait for the PL may take before
+    :class:`~labkit.errors.LabTimeoutError` (with the IP's status in words).  ``progress``: see
+    :meth:`Transfer.run`.
     """
-    with Transfer(method, overlay, data, **options) as transfer:
-        return transfer.run(verify=verify)
+    with Transfer(method, overlay, data, timeout=timeout, **options) as transfer:
+        return transfer.run(verify=verify, progress=progress)
 
 
 def make_input(method: str, nbytes: int, seed: int = 0, cols: int = 80) -> np.ndarray:

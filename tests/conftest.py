@@ -12,6 +12,7 @@ import os
 import pytest
 
 os.environ.setdefault("LABKIT_BOARD", "sim")  # never probe real hardware from the test suite
+os.environ.setdefault("LABKIT_AUTOSAVE", "0")  # no classroom results files in the repo; classroom tests turn it on
 
 import labkit  # noqa: E402  (after LABKIT_BOARD is set)
 from labkit.sim import SimDevice, use_device  # noqa: E402

@@ -565,7 +565,7 @@ def _check_hwh():
 
 def test_check_hwh_accepts_the_simulators_own_metadata(design):
     """No false alarm: the simulated board's metadata for the design agrees with the design."""
-    from labkit.sim.profiles import get_profile
+    from labkit.boards.profiles import get_profile
 
     assert _check_hwh().compare_metadata(design.parser(get_profile("pynq-z1")), design) == []
 

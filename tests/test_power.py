@@ -15,8 +15,8 @@ from pynq.pl_server.device import Device
 
 import labkit.power as power
 from labkit.power_checks import check_ddr_energy, check_energy_per_image
-from labkit.sim.power_model import (DEFAULT_IP_POWER, INPUT_RAIL, IP_POWER, RAILS, FabricMeter, PowerModel,
-                                    power_constants)
+from labkit.boards.power_model import DEFAULT_IP_POWER, INPUT_RAIL, IP_POWER, RAILS, PowerModel, power_constants
+from labkit.sim.meter import FabricMeter
 from labkit.sim.rails import SimRail, meter_for
 
 MiB = 1 << 20

@@ -31,21 +31,20 @@ the board's CPU as in :mod:`labkit.estimate`, plus the modelled PL/bus time).
 from __future__ import annotations
 
 import threading
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 import pynq
 from pynq import allocate
 
-from labkit import estimate
 from labkit.board import board_label
-from labkit.errors import LabkitError, LabTimeoutError
+from labkit.classroom.records import autosave
+from labkit.errors import LabkitError
 from labkit.kernels import cnn_classifier as kernel
-from labkit.sim.device import SimDevice
-from labkit.timing import format_seconds, this_machine
+from labkit.recovery import recover
+from labkit.results import AcceleratorRun
+from labkit.run import DEFAULT_TIMEOUT_S, Run, check_timeout, wait_until
+from labkit.status import CTRL_OFFSET, ap_ctrl, dma_status
+from labkit.timing import this_machine
 
 from .reference import N_CLASSES, as_image_batch
 
@@ -60,7 +59,7 @@ PL_RESOURCES = (MM2S, CNN, S2MM)
 STAGES = ("copy in", "start", "wait", "read back")  #: measured on the PS
 MODELLED_STAGES = ("transfer", "compute", "read back")  #: the PL's critical path (simulated board)
 DEFAULT_MAX_BATCH = 64
-WAIT_TIMEOUT_S = 10.0
+WAIT_TIMEOUT_S = DEFAULT_TIMEOUT_S  #: one default for every wait in labkit (labkit.run)
 PIXEL_BYTES = kernel.BEATS_PER_IMAGE * kernel.PIXELS_PER_BEAT
 SCORE_BYTES = kernel.SCORES_PER_IMAGE * np.dtype(np.int32).itemsize
 #: numpy calls of the copy-in stage (check, view, convert, assign): what its board estimate scales
@@ -71,133 +70,24 @@ class AcceleratorError(LabkitError, RuntimeError):
     """The overlay has no classifier, the accelerator is closed, or the DMA reported an error."""
 
 
-@dataclass
-class AcceleratorRun:
-    """Where the time of one :meth:`CnnAccelerator.classify` call went (all its batches summed)."""
-
-    images: int
-    calls: int  #: kernel runs (DMA transfers each way)
-    max_batch: int
-    measured: dict[str, float]  #: seconds per stage, wall clock on this computer
-    modelled: dict[str, float] | None  #: PL seconds: transfer, compute, read back (simulated board)
-    estimated: dict[str, float] | None  #: seconds per stage on the simulated board's profile
-    board: str
-    machine: str
-    intervals: list = field(default_factory=list, repr=False)  #: the modelled PL intervals of the calls
-
-    @property
-    def measured_s(self) -> float:
-        return sum(self.measured.values())
-
-    @property
-    def modelled_s(self) -> float | None:
-        return None if self.modelled is None else sum(self.modelled.values())
-
-    @property
-    def estimated_s(self) -> float | None:
-        return None if self.estimated is None else sum(self.estimated.values())
-
-    def table(self) -> str:
-        head = f"{self.images} image(s) in {self.calls} kernel run(s) of at most {self.max_batch}, on {self.board}"
-        lines = [head, f"{'stage':<11}{'measured':>12}{'estimated board':>17}"]
-        for name, seconds in self.measured.items():
-            est = format_seconds(self.estimated[name]) if self.estimated else "-"
-            lines.append(f"{name:<11}{format_seconds(seconds):>12}{est:>17}")
-        total_est = format_seconds(self.estimated_s) if self.estimated else "-"
-        lines.append(f"{'TOTAL':<11}{format_seconds(self.measured_s):>12}{total_est:>17}")
-        if self.modelled is not None:
-            parts = ", ".join(f"{k} {format_seconds(v)}" for k, v in self.modelled.items())
-            lines.append(f"modelled PL time {format_seconds(self.modelled_s)}: {parts}")
-            lines.append(f"(measured on {self.machine}; modelled and estimated: simulated board)")
-        else:
-            lines.append(f"(measured on {self.machine})")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def _repr_pretty_(self, printer, cycle) -> None:
-        printer.text(self.table())
-
-
-class _Clock:
-    """Measures the PS stages of one call and, on the simulated board, estimates them for the board.
-
-    The recipe is :class:`labkit.transfer._Recorder`'s (:func:`labkit.estimate.ps_stage_s`): Python
-    time without the simulation's own (bus stalls included) scaled to the board's CPU, bulk copies
-    at the board's copy bandwidth, plus the modelled AXI-Lite time.  The wait is different:
-    the modelled PL span is taken from this call's own intervals (the last one booked on each
-    resource) and starts when both the kernel and the DMA are going, so calls queued back to back
-    in host pace are not counted twice.
-    """
-
-    def __init__(self, overlay: pynq.Overlay) -> None:
-        device = overlay.device
-        self.sim = isinstance(device, SimDevice)
-        self.measured = dict.fromkeys(STAGES, 0.0)
-        self.estimated = dict.fromkeys(STAGES, 0.0) if self.sim else None
-        self.modelled = dict.fromkeys(MODELLED_STAGES, 0.0) if self.sim else None
-        self.intervals: list = []
-        if self.sim:
-            self.fabric = device.fabric
-            self.probe = estimate.SimProbe(self.fabric)
-            self.scale = estimate.cpu_scale(device.profile)
-
-    def _snapshot(self) -> tuple[int, int, float, int]:
-        return self.probe.snapshot() if self.sim else (0, 0, 0.0, 0)
-
-    @contextmanager
-    def ps(self, name: str, copy_bytes: int = 0, numpy_calls: int = 0) -> Iterator[None]:
-        """A PS stage; ``numpy_calls`` > 0 marks it as bulk copying done in that many numpy calls."""
-        before = self._snapshot()
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-        self.measured[name] += elapsed
-        if self.sim:
-            after = self._snapshot()
-            self.estimated[name] += estimate.ps_stage_s(self.scale, self.probe.python_s(elapsed, before, after),
-                                                        self.probe.bus_s(before, after), copy_bytes, numpy_calls)
-
-    @contextmanager
-    def wait(self, batch: int, launched: float) -> Iterator[None]:
-        before = self._snapshot()
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-        self.measured["wait"] += elapsed
-        if not self.sim:
-            return
-        after = self._snapshot()
-        python, reads = self.probe.python_s(elapsed, before, after), after[0] - before[0]
-        mine = self._my_intervals(launched)
-        span = 0.0
-        if len(mine) == len(PL_RESOURCES):
-            mm2s, cnn, s2mm = (mine[r] for r in PL_RESOURCES)
-            # The PL works on this call once the kernel has started *and* the first pixels flow. In
-            # host pace the PS can start a call before the model has finished the previous one; the
-            # kernel then starts later than the DMA, and that wait is the previous call's, not ours.
-            first, end = max(mm2s.start, cnn.start), max(cnn.end, s2mm.end)
-            span = max(0.0, end - first)
-            compute = min(kernel.cycles(batch) / self.fabric.clock_hz, span)
-            read_back = min(max(0.0, s2mm.end - cnn.end), span - compute)
-            self.modelled["compute"] += compute
-            self.modelled["read back"] += read_back
-            self.modelled["transfer"] += span - compute - read_back
-            self.intervals.extend(mine.values())
-        # On the board the PS polls until the PL is done, then one more round of status reads.
-        per_read = python / max(1, reads)
-        last_round = self.scale.ps(per_read * 3) + self.fabric.gp_access_s(reads=3)
-        self.estimated["wait"] += span + last_round
-
-    def _my_intervals(self, launched: float) -> dict:
-        """The newest interval of each PL resource that ended after this call was launched."""
-        found = {}
-        for iv in reversed(self.fabric.timeline.intervals(since=launched, resources=PL_RESOURCES)):
-            found.setdefault(iv.resource, iv)
-            if len(found) == len(PL_RESOURCES):
-                break
-        return found
+def _modelled_split(waits: list, batches: list[int], clock_hz: float) -> dict[str, float]:
+    """The PL's critical path of each call: transfer (pixels streaming before the kernel has its last
+    image), compute (the kernel's cycles) and read back (the last scores reaching DDR)."""
+    split = dict.fromkeys(MODELLED_STAGES, 0.0)
+    for wait, batch in zip(waits, batches):
+        mine: dict = {}
+        for iv in wait.work:  # the newest interval of each resource is this call's
+            mine[iv.resource] = iv
+        if len(mine) != len(PL_RESOURCES):
+            continue
+        mm2s, cnn, s2mm = (mine[r] for r in PL_RESOURCES)
+        span = max(0.0, max(cnn.end, s2mm.end) - max(mm2s.start, cnn.start))
+        compute = min(kernel.cycles(batch) / clock_hz, span)
+        read_back = min(max(0.0, s2mm.end - cnn.end), span - compute)
+        split["compute"] += compute
+        split["read back"] += read_back
+        split["transfer"] += span - compute - read_back
+    return split
 
 
 class CnnAccelerator:
@@ -229,7 +119,7 @@ class CnnAccelerator:
                              f"got {max_batch!r}")
         self.overlay = overlay
         self.max_batch = int(max_batch)
-        self.timeout = float(timeout)
+        self.timeout = check_timeout(timeout)
         self.ip = getattr(overlay, IP_NAME)
         self.dma = getattr(overlay, DMA_NAME)
         device = overlay.device
@@ -261,17 +151,26 @@ class CnnAccelerator:
         with self._lock:
             if self._closed:
                 raise AcceleratorError("this CnnAccelerator is closed (its buffers were freed); make a new one")
-            clock = _Clock(self.overlay)
             scores = np.empty((len(batch), N_CLASSES), dtype=np.int32)
-            calls = 0
-            for first in range(0, len(batch), self.max_batch):
-                chunk = batch[first:first + self.max_batch]
-                scores[first:first + len(chunk)] = self._run(chunk, clock)
-                calls += 1
+            batches: list[int] = []
+            with Run(self.overlay, timeout=self.timeout) as run:
+                try:
+                    for first in range(0, len(batch), self.max_batch):
+                        chunk = batch[first:first + self.max_batch]
+                        scores[first:first + len(chunk)] = self._run(chunk, run)
+                        batches.append(len(chunk))
+                except BaseException:
+                    recover(self.overlay, self.timeout)  # a hung call must not poison the next
+                    raise
+            timing = run.finish()
+            measured = {p.name: p.measured for p in timing.phases}
             self.last_run = AcceleratorRun(
-                images=len(batch), calls=calls, max_batch=self.max_batch, measured=clock.measured,
-                modelled=clock.modelled, estimated=clock.estimated, board=self.board, machine=this_machine(),
-                intervals=clock.intervals)
+                images=len(batch), calls=len(batches), max_batch=self.max_batch, measured=measured,
+                modelled=_modelled_split(timing.waits, batches, run.probe.clock_hz) if timing.simulated else None,
+                estimated={p.name: p.estimated for p in timing.phases} if timing.simulated else None,
+                board=self.board, machine=this_machine(),
+                intervals=[iv for wait in timing.waits for iv in wait.work])
+            autosave(self.last_run)  # classroom record of this run
             return scores
 
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -302,42 +201,40 @@ class CnnAccelerator:
         return f"<CnnAccelerator max_batch={self.max_batch} on {self.board}, {state}>"
 
     # -- one kernel run ----------------------------------------------------------------------------
-    def _run(self, images: np.ndarray, clock: _Clock) -> np.ndarray:
+    def _run(self, images: np.ndarray, run: Run) -> np.ndarray:
         n = len(images)
         beats, words = n * kernel.BEATS_PER_IMAGE, n * kernel.SCORES_PER_IMAGE
         # Slices of a PynqBuffer keep their physical address: the DMA moves only these bytes.
         inbuf, outbuf = self.inbuf[:beats], self.outbuf[:words]
-        with clock.ps("copy in", copy_bytes=n * PIXEL_BYTES, numpy_calls=COPY_IN_NUMPY_CALLS):
+        with run.ps("copy in", copy_bytes=n * PIXEL_BYTES, numpy_calls=COPY_IN_NUMPY_CALLS):
             inbuf[:] = kernel.pack_images(images)
-        launched = time.perf_counter()
-        with clock.ps("start"):
+        with run.start("start"):
             regs = self.ip.register_map
             regs.batch = n
             regs.CTRL.AP_START = 1  # the kernel waits for its first beat
             self.dma.recvchannel.transfer(outbuf)  # somewhere for the scores to go, before they come
             self.dma.sendchannel.transfer(inbuf)  # flushes inbuf from the cache, then streams it
-        with clock.wait(n, launched):
+        # On the board the PS polls until the PL is done, then makes one more round of status reads.
+        with run.wait("wait", PL_RESOURCES, span_from="all_started", final_polls=3):
             self._wait_until_done()
-        with clock.ps("read back", copy_bytes=n * SCORE_BYTES):
+        with run.ps("read back", copy_bytes=n * SCORE_BYTES):
             self.dma.sendchannel.wait()  # both idle already; wait() does the driver's bookkeeping
             self.dma.recvchannel.wait()  # ... and invalidates outbuf in the CPU's cache
             return kernel.scores_from_words(np.array(outbuf))
 
     def _wait_until_done(self) -> None:
         """Poll both DMA channels and AP_DONE, with a timeout (pynq's own ``wait()`` has none)."""
-        deadline = time.perf_counter() + self.timeout
         send, recv = self.dma.sendchannel, self.dma.recvchannel
         ctrl = self.ip.register_map.CTRL
         pending = {"MM2S": True, "S2MM": True, "AP_DONE": True}
-        while True:
+
+        def done() -> bool:
             if pending["MM2S"] and send.idle:
                 pending["MM2S"] = False
             if pending["S2MM"] and recv.idle:
                 pending["S2MM"] = False
             if pending["AP_DONE"] and ctrl.AP_DONE:  # reading CTRL clears AP_DONE: remember it
                 pending["AP_DONE"] = False
-            if not any(pending.values()):
-                return
             for name, channel in (("MM2S", send), ("S2MM", recv)):
                 if channel.error:
                     try:
@@ -345,7 +242,13 @@ class CnnAccelerator:
                     except RuntimeError as exc:
                         raise AcceleratorError(f"the {DMA_NAME} {name} channel stopped: {exc}") from exc
                     raise AcceleratorError(f"the {DMA_NAME} {name} channel reported an error")
-            if time.perf_counter() > deadline:
-                waiting = ", ".join(k for k, v in pending.items() if v)
-                raise LabTimeoutError(f"{IP_NAME}: still waiting for {waiting} after {self.timeout} s "
-                                      "(is the overlay the lab's, and was the PL reconfigured meanwhile?)")
+            return not any(pending.values())
+
+        def describe() -> str:
+            waiting = ", ".join(k for k, v in pending.items() if v)
+            return (f"{IP_NAME}: still waiting for {waiting} after {self.timeout:g} s. "
+                    f"{dma_status(self.dma, 'send', DMA_NAME)}. {dma_status(self.dma, 'recv', DMA_NAME)}. "
+                    f"{IP_NAME} ap_ctrl = {ap_ctrl(int(self.ip.read(CTRL_OFFSET)))}. The accelerator reloads the "
+                    "overlay after a failure; by hand: ol.download()")
+
+        wait_until(done, self.timeout, describe)

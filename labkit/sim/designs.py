@@ -29,7 +29,7 @@ from labkit.kernels import cnn_classifier, ddr_rowsum, mmio_rowsum, pp_load_comp
 from .ip.axi_dma import DMA_RANGE, DMA_REGISTERS, DMA_VLNV
 from .ip.axis_fifo import FIFO_VLNV
 from .ip.base import IPSpec
-from .profiles import BoardProfile
+from labkit.boards.profiles import BoardProfile
 
 __all__ = ["Design", "SimParser", "DESIGNS", "get_design", "design_file", "read_design_file",
            "PS7_NAME", "PS7_VLNV"]

@@ -32,7 +32,8 @@ from labkit.errors import BoardNotFoundError
 from .designs import SIMDESIGN_SUFFIX, SimParser, read_design_file
 from .fabric import Fabric, pace_from_env
 from .memory import BufferObject, ContiguousPool, SimBuffer
-from .profiles import BoardProfile, get_profile
+from .probe import SimBoardProbe
+from labkit.boards.profiles import BoardProfile, get_profile
 
 __all__ = ["SimDevice", "SimMemory", "sim_wanted", "real_board_present", "BOARD_ENV", "PROFILE_ENV"]
 
@@ -112,6 +113,10 @@ class SimDevice(pynq.Device):
     @property
     def simulated(self) -> bool:
         return True
+
+    def lab_probe(self) -> "SimBoardProbe":
+        """What ``labkit.board.probe`` hands lab code: this board's model, behind one interface."""
+        return SimBoardProbe(self)
 
     # -- MMIO ------------------------------------------------------------------------------
     def mmap(self, base_addr: int, length: int):

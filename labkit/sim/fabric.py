@@ -39,7 +39,7 @@ from .ip.base import IPModel, RegStats
 from .ip.slcr import SlcrModel
 from .ip.zu_clocks import ZuClocks
 from .memory import ContiguousPool
-from .profiles import BoardProfile
+from labkit.boards.profiles import BoardProfile
 from .streams import StreamChannel
 from .timeline import Timeline
 from .worker import PLTask, PLWorker
@@ -55,7 +55,10 @@ PACE_ENV = "LABKIT_SIM_PACE"
 # Layout of the config array _regwindow.c reads (and adds its totals to) on every access.
 _CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS, _CFG_TOTAL_READS, _CFG_TOTAL_WRITES, _CFG_HOOK_S, _CFG_SPIN_S = range(7)
 _CFG_LEN = 7
-SETTLE_TIMEOUT_S = 30.0  # longest a host-pace status read waits for the PL's data work
+# Longest one status read holds the PS for the PL's data work.  If the work is not done by then the
+# status reads "busy" and the caller polls again: the caller's own (labkit: always timed) wait decides
+# when to give up, not a read buried in the simulation.
+SETTLE_TIMEOUT_S = 0.2
 
 
 def pace_from_env(default: str = "board") -> str:
@@ -252,16 +255,6 @@ class Fabric:
         """The channel a slave stream port reads from (None if unconnected)."""
         return self._channels_in.get((ip, port))
 
-    def stream_peer(self, ip: str, port: str) -> tuple[str, str] | None:
-        """Where the AXI-Stream port ``ip/port`` is connected (either direction), or None."""
-        peer = self.streams.get((ip, port))
-        if peer is not None:
-            return peer
-        for src, dst in self.streams.items():
-            if dst == (ip, port):
-                return src
-        return None
-
     # -- what pynq's MMIO reaches ------------------------------------------------------------
     def mmap(self, base: int, length: int) -> np.ndarray:
         """A register window onto ``[base, base+length)``: it must lie inside one IP."""
@@ -290,7 +283,10 @@ class Fabric:
         """
         if task is None or task.done():
             return True
-        return self._worker.help_until(task, SETTLE_TIMEOUT_S)
+        if self._worker.help_until(task, SETTLE_TIMEOUT_S):
+            return True
+        self.log_event("pl", f"data work not done after {SETTLE_TIMEOUT_S} s: the status reads busy")
+        return False
 
     def submit(self, ops: list[tuple], keep: tuple = ()) -> PLTask:
         """Queue PL data work (memcpy / kernel-call operations, see worker.py), in order."""

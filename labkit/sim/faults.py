@@ -1,13 +1,14 @@
 """Fault injection: make a simulated IP misbehave the way real hardware does.
 
-Lessons about recovery (notebook 08) need failures on demand: a kernel that
+Lessons about recovery need failures on demand: a kernel that
 never raises ap_done, a DMA that gets a bus error, a stream whose producer
 never asserts TLAST.  IP models ask the injector at the points where such a
 failure would happen; a test or a notebook arms it::
 
-    board.faults.inject("dma_pp", "bus_error")       # next DMA transfer fails
-    board.faults.inject("pp_store", "drop_tlast")    # next output stream has no TLAST
-    board.faults.inject("mmio_rowsum", "hang", count=None)  # hangs until cleared
+    faults = labkit.probe(ol).faults                  # the seam: never ol.device.fabric
+    faults.inject("dma_pp", "bus_error")              # next DMA transfer fails
+    faults.inject("pp_store", "drop_tlast")           # next output stream has no TLAST
+    faults.inject("mmio_rowsum", "hang", count=None)  # hangs until cleared
 
 Which kinds a model honours is listed in its docstring.
 """

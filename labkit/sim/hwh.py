@@ -34,7 +34,7 @@ from labkit.errors import DesignError
 from .designs import Design
 from .ip import catalogue_entry
 from .ip.base import IPSpec
-from .profiles import BoardProfile
+from labkit.boards.profiles import BoardProfile
 
 __all__ = ["HwhModule", "read_hwh", "hwh_design", "load_metadata", "FAMILIES"]
 
@@ -234,7 +234,7 @@ def _drop_interrupts(parser: Any, hwh_name: str) -> None:
 
 
 def _profiles():
-    from .profiles import PROFILES
+    from labkit.boards.profiles import PROFILES
 
     return PROFILES
 

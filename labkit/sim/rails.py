@@ -8,7 +8,7 @@ behind all their sensors).  The simulated rails do the same: every current and p
 one parent, :class:`ModelReading`, so a ``DataRecorder`` sample evaluates the power model once,
 whatever the number of sensors it records.
 
-The values are **modelled** (:mod:`labkit.sim.power_model`), never measured; the rails' and
+The values are **modelled** (:mod:`labkit.boards.power_model`), never measured; the rails' and
 sensors' ``repr`` say so.  Each rail also carries an ``energy`` sensor: joules since the model's
 meter started (what Linux hwmon calls ``energy*_input``), exact whoever reads in between.
 
@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from pynq.pmbus import Rail
 
-from .power_model import INPUT_RAIL, RAILS, FabricMeter
+from labkit.boards.power_model import INPUT_RAIL, RAILS
+
+from .meter import FabricMeter
 
 if TYPE_CHECKING:
     from .device import SimDevice
@@ -131,7 +133,7 @@ def sim_rails(device: "SimDevice") -> dict[str, SimRail]:
     A board the power model does not cover (ZCU104, KV260 for now) has none, as ``pynq.get_rails()``
     returns ``{}`` on a board without PMBus sensors.
     """
-    from .power_model import has_power_model
+    from labkit.boards.power_model import has_power_model
 
     if not has_power_model(device.profile):
         return {}

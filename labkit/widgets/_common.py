@@ -13,6 +13,7 @@ Rules the widgets follow (STYLE.md, "For this project" 10):
 from __future__ import annotations
 
 import contextlib
+import html
 import functools
 import math
 import threading
@@ -23,12 +24,16 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..board import profile_of
+from ..bench import DEFAULT_SIZES, Sweep
+from ..board import probe
+from ..results import BenchRecord, TransferResult, profile_of
+from ..run import timing_in_progress
+from ..timing import this_machine
 
 __all__ = [
     "METHOD_COLORS", "STAGE_COLORS", "KIND_COLORS", "measured_label", "modelled_label", "estimated_label",
     "Throttle", "hold", "f32", "RecordView", "view_of", "SweepFollower", "host_copy_mb_s", "Limit", "port_limits",
-    "sim_device_of", "html_escape", "decade_ticks",
+    "html_escape", "decade_ticks",
 ]
 
 #: One colour per transfer method (the same in every chart).
@@ -74,8 +79,6 @@ def decade_ticks(lo: float, hi: float) -> list[float]:
 
 
 def html_escape(text: Any) -> str:
-    import html
-
     return html.escape(str(text))
 
 
@@ -101,7 +104,7 @@ class Throttle:
     is over, so the last request is never lost.  With ``trailing=False`` no timer thread is
     used: a pending request waits for the next call or for ``flush()`` -- what a widget
     following a benchmark wants, so that it never draws while a repeat is being timed.
-    ``defer_while()`` (default: :func:`labkit.bench.measuring`) postpones drawing while it is
+    ``defer_while()`` (default: :func:`labkit.run.timing_in_progress`) postpones drawing while it is
     true, so a chart never takes the interpreter away from a benchmark's timed runs.
     ``flush()`` runs a pending request now.  Runs never overlap.  An exception in ``fn`` is
     kept in :attr:`last_error` and shown as a warning.
@@ -115,7 +118,7 @@ class Throttle:
         self.interval = float(interval)
         self.trailing = trailing
         if defer_while is None:
-            from ..bench import measuring as defer_while
+            defer_while = timing_in_progress
         self.defer_while = defer_while
         self.runs = 0  #: how many times fn ran
         self.requests = 0  #: how many times it was asked for
@@ -232,9 +235,6 @@ class RecordView:
 
 def view_of(item: Any) -> RecordView:
     """A :class:`RecordView` of a BenchRecord or a TransferResult (anything else: a clear TypeError)."""
-    from ..bench import BenchRecord
-    from ..transfer import TransferResult
-
     if isinstance(item, BenchRecord):
         return RecordView(item.method, item.size, item.nbytes_in, item.median_s if item.ok else None,
                           item.estimated_s, item.modelled_s, item.machine, item.board, item.simulated,
@@ -293,8 +293,6 @@ class SweepFollower:
 
         Returns the :class:`~labkit.bench.Sweep` (``.stop()``, ``.join()``, ``.table()``).
         """
-        from ..bench import DEFAULT_SIZES, Sweep
-
         if self.sweep is not None and self.sweep.running:
             raise RuntimeError("this widget's sweep is still running: widget.stop() first, or widget.join()")
         sweep = Sweep(methods or self.methods, sizes if sizes is not None else getattr(self, "default_sizes",
@@ -344,19 +342,6 @@ class Limit:
     label: str  #: what the chart writes next to the line
 
 
-def sim_device_of(overlay: Any = None) -> Any:
-    """The simulated board behind ``overlay`` (or pynq's active device), or None on a real board."""
-    from ..sim.device import SimDevice
-
-    if overlay is not None:
-        device = getattr(overlay, "device", None)
-    else:
-        from ..sim import active_sim_device
-
-        device = active_sim_device()
-    return device if isinstance(device, SimDevice) else None
-
-
 def port_limits(overlay: Any = None, *, machine: str | None = None, measure_copy: bool = True) -> list[Limit]:
     """The bandwidth limits a transfer runs into, each labelled with its kind.
 
@@ -364,21 +349,19 @@ def port_limits(overlay: Any = None, *, machine: str | None = None, measure_copy
     * modelled (simulated board only): one HP port, data width x PL clock (64 bit x 100 MHz =
       800 MB/s on a PYNQ-Z1), and AXI-Lite over the GP port, 4 bytes per modelled access.
     """
-    from ..timing import this_machine
-
     limits = []
     if measure_copy:
         copy = host_copy_mb_s()
         limits.append(Limit("copy", copy, "measured",
                             f"{measured_label(machine or this_machine())} numpy.copyto, {copy:,.0f} MB/s"))
-    device = sim_device_of(overlay)
-    if device is not None:
-        fabric, profile = device.fabric, device.profile
+    board = probe(overlay)
+    if board.simulated:
+        profile, clock_hz = board.profile, board.clock_hz
         bits = int(float(profile.hp_data_bits))
-        hp = bits / 8 * fabric.clock_hz / 1e6
+        hp = bits / 8 * clock_hz / 1e6
         limits.append(Limit("hp", hp, "modelled", modelled_label(
-            f"HP port {bits} bit x {fabric.clock_hz / 1e6:.0f} MHz = {hp:,.0f} MB/s (simulated {profile.name})")))
-        access = fabric.gp_access_s(writes=1)
+            f"HP port {bits} bit x {clock_hz / 1e6:.0f} MHz = {hp:,.0f} MB/s (simulated {profile.name})")))
+        access = board.gp_access_s(writes=1)
         lite = 4 / access / 1e6
         limits.append(Limit("axi_lite", lite, "modelled", modelled_label(
             f"AXI-Lite on the GP port, 4 B per {access * 1e9:.0f} ns = {lite:,.0f} MB/s (simulated {profile.name})")))

@@ -22,7 +22,8 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..bench import format_size
+from ..results import format_size
+from ..transfer import METHODS
 from ..timing import this_machine
 from ._common import (KIND_COLORS, Limit, RecordView, SweepFollower, Throttle, decade_ticks, estimated_label, f32,
                       hold, html_escape, measured_label, method_color, port_limits, view_of)
@@ -57,8 +58,6 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
 
     def __init__(self, methods: Iterable[str] | None = None, *, overlay: Any = None, measure_copy: bool = True,
                  throttle_s: float = 0.1, height: str = "420px", **kwargs: Any) -> None:
-        from ..transfer import METHODS
-
         self.methods = list(methods) if methods is not None else list(METHODS)
         if not self.methods:
             raise ValueError("BandwidthPlot needs at least one method to show")

@@ -26,7 +26,8 @@ import ipywidgets as widgets
 import numpy as np
 from bqplot import Axis, Bars, Figure, LinearScale, OrdinalScale
 
-from labkit.board import board_label, profile_of
+from labkit.board import board_label
+from labkit.results import profile_of
 from labkit.camera import FrameSource
 from labkit.classifier.pipeline import PL_STAGES, STAGES, FrameResult, Pipeline
 from labkit.classifier.preprocessing import annotate

@@ -15,11 +15,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..bench import BenchRecord, format_size
-from ..timing import format_seconds
+from ..results import BenchRecord, format_size
+from ..timing import format_seconds, this_machine
 from ._common import Throttle, hold, html_escape, measured_label
 
-__all__ = ["SweepProgress"]
+__all__ = ["SweepProgress", "transfer_progress"]
 
 
 class SweepProgress(widgets.VBox):
@@ -99,3 +99,34 @@ class SweepProgress(widgets.VBox):
 
     def flush(self) -> None:
         self._throttle.flush()
+
+
+def transfer_progress(method: str, total_bytes: int, *, throttle_s: float = 0.2) -> Any:
+    """A progress bar for one long transfer (``labkit.transfer.run(..., progress=True)``), displayed now.
+
+    Returns the ``progress(bytes_done, bytes_total)`` function the transfer calls between its
+    tiles or chunks; the bar redraws at most every ``throttle_s`` seconds and shows the total
+    when done.  Its time is measured on this computer (a wall clock, not a board estimate).
+    """
+    from IPython.display import display
+
+    bar = widgets.IntProgress(value=0, min=0, max=max(1, int(total_bytes)), description=method,
+                              bar_style="info", layout=widgets.Layout(width="60%"))
+    label = widgets.HTML(value=f"0 of {format_size(int(total_bytes))}")
+    display(widgets.HBox([bar, label]))
+    started = time.perf_counter()
+    last = [float("-inf")]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - last[0] < throttle_s:
+            return
+        last[0] = now
+        with hold(bar, label):
+            bar.value = int(done)
+            text = f"{format_size(int(done))} of {format_size(int(total))}, {format_seconds(now - started)}"
+            label.value = html_escape(f"{text} ({measured_label(this_machine())})" if done >= total else text)
+            if done >= total:
+                bar.bar_style = "success"
+
+    return progress

@@ -20,7 +20,9 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..bench import format_size, parse_size
+from ..bench import parse_size
+from ..results import format_size
+from ..transfer import METHODS
 from ..timing import format_seconds
 from ._common import (KIND_COLORS, RecordView, SweepFollower, Throttle, decade_ticks, estimated_label, f32, hold,
                       html_escape, measured_label, view_of)
@@ -64,8 +66,6 @@ class TransferRace(SweepFollower, widgets.VBox):
 
     def __init__(self, methods: Iterable[str] | None = None, *, size: int | str | None = None,
                  throttle_s: float = 0.1, height: str = "280px", **kwargs: Any) -> None:
-        from ..transfer import METHODS
-
         self.methods = list(methods) if methods is not None else list(METHODS)
         if not self.methods:
             raise ValueError("TransferRace needs at least one method to show")

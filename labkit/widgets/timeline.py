@@ -23,8 +23,9 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..bench import format_size, modelled_busy_s
-from ..board import profile_of
+from ..bench import measure, parse_size
+from ..results import TransferResult, format_size, modelled_busy_s, profile_of
+from ..transfer import make_input
 from ..timing import format_seconds
 from ._common import KIND_COLORS, f32, hold, html_escape, measured_label, stage_color
 
@@ -127,9 +128,6 @@ class PingPongTimeline(widgets.VBox):
     def from_board(cls, overlay: Any, nbytes: int | str = 256 * 1024, *, seed: int = 0, **options: Any
                    ) -> "PingPongTimeline":
         """Run ``dma`` and ``dma_pingpong`` on the same input (after a warm-up run each) and show both."""
-        from ..bench import measure, parse_size
-        from ..transfer import make_input
-
         data = make_input("dma_pingpong", parse_size(nbytes), seed=seed)
         results: list = []  # measure() leaves each method's timed run here
         for method in ("dma", "dma_pingpong"):
@@ -139,8 +137,6 @@ class PingPongTimeline(widgets.VBox):
     # -- drawing -------------------------------------------------------------------------------------------
     def show(self, single: Any = None, double: Any = None) -> None:
         """Draw one or both runs (a run left out keeps what it showed)."""
-        from ..transfer import TransferResult
-
         for name, result in (("single", single), ("double", double)):
             if result is not None and not isinstance(result, TransferResult):
                 raise TypeError(f"PingPongTimeline.show({name}=...) needs a TransferResult from "

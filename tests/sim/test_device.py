@@ -126,7 +126,7 @@ def test_pace_from_environment(monkeypatch):
 
 
 def test_profiles_name_their_sources():
-    from labkit.sim.profiles import PROFILES
+    from labkit.boards.profiles import PROFILES
 
     for profile in PROFILES.values():
         constants = dict(profile.constants())

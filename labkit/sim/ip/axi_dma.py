@@ -22,8 +22,9 @@ Per channel (MM2S at 0x00, S2MM at 0x30):
   which is why pynq checks the size first.
 
 Status bits are computed when DMASR is read, from the modelled completion time
-of the transfer (see ``fabric.Job``).  Fault kinds honoured: ``bus_error``
-(slave error), ``decode_error``, ``hang`` (the transfer never completes).
+of the transfer (booked on the fabric's timeline; its data work is a job of
+``worker.py``).  Fault kinds honoured: ``bus_error`` (slave error),
+``decode_error``, ``hang`` (the transfer never completes).
 """
 
 from __future__ import annotations

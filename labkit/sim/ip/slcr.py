@@ -16,7 +16,7 @@ from .base import IPModel, IPSpec
 
 if TYPE_CHECKING:
     from ..fabric import Fabric
-    from ..profiles import BoardProfile
+    from labkit.boards.profiles import BoardProfile
 
 __all__ = ["SlcrModel", "SLCR_BASE", "SLCR_RANGE"]
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Iterator
 
+from labkit.errors import DesignError
+
 __all__ = ["Sourced", "BoardProfile", "PROFILES", "get_profile", "DEFAULT_PROFILE"]
 
 FORUM_MMIO_SLOW = "discuss.pynq.io/t/mmio-write-is-too-slow/389 (seeds/mmio-write-too-slow.txt)"
@@ -204,6 +206,4 @@ def get_profile(name: str | BoardProfile | None = None) -> BoardProfile:
     for key, profile in PROFILES.items():
         if key.lower() == str(name).lower():
             return profile
-    from labkit.errors import DesignError
-
     raise DesignError(f"no board profile called {name!r}; known profiles: {', '.join(PROFILES)}")

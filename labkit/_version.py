@@ -1,0 +1,3 @@
+"""The package version, in one place (setup.py and results read it)."""
+
+__version__ = "0.1.0"
