@@ -308,11 +308,11 @@ def _bits_literal(spec: KernelSpec, name: str, value: float) -> str:
     return f"0x{int(value) & 0xFFFFFFFF:08x}u"
 
 
-def run_hls(spec: KernelSpec) -> str:
+def run_hls(spec: KernelSpec, include_dirs: list[str]) -> str:
     k = spec.name
     period = 1000.0 / spec.clock_mhz
     vendor, library, _, version = spec.vlnv.split(":")
-    cflags = " ".join(f"-I{d}" for d in spec.include_dirs)
+    cflags = " ".join(f"-I{d}" for d in include_dirs)
     return f"""# Vitis HLS: C-simulation, synthesis and IP export of {k}.
 #   cd hls && vitis_hls -f run_hls.tcl
 # Part: the PYNQ-Z1/Z2's xc7z020clg400-1; clock {spec.clock_mhz:g} MHz ({period:.3f} ns), the spec's clock_mhz.
@@ -488,7 +488,7 @@ def _class_name(spec: KernelSpec) -> str:
     return "".join(part.capitalize() for part in spec.name.split("_")) + "Driver"
 
 
-def driver(spec: KernelSpec, banner: str) -> str:
+def driver(spec: KernelSpec, banner: str, include_dirs: list[str]) -> str:
     i, o = spec.inputs[0], spec.outputs[0]
     cls = _class_name(spec)
     scalars = ",\n        ".join(_scalar_format(s) for s in spec.scalars)
@@ -511,10 +511,12 @@ y: {o.dtype.name} of shape {o.shape} (or (batch, *{o.shape})){'; fixed point as 
 A wrong input raises KernelInputError before anything reaches the board. {spec.description}
 """
 
+from pathlib import Path
+
 from labkit.generate.runtime import (DriverError, KernelInputError, ScalarFormat, StreamFormat,  # noqa: F401
                                      StreamKernelDriver)
 
-__all__ = ["{cls}", "KernelInputError", "DriverError", "VLNV", "SPEC"]
+__all__ = ["{cls}", "KernelInputError", "DriverError", "VLNV", "SPEC", "simulate_cpp"]
 
 VLNV = {spec.vlnv!r}
 #: the spec this driver was generated from
@@ -537,4 +539,15 @@ class {cls}(StreamKernelDriver):
     SCALARS = ({scalars + "," if scalars else ""})
     #: AXI-Lite offsets, as Vitis HLS lays out the s_axilite block
     REGISTERS = {registers!r}
+
+
+def simulate_cpp() -> None:
+    """On the simulated board: compute with this kernel's C++ (hls/{spec.name}.cpp and your
+    hls/{spec.name}_compute.h), compiled with g++ against Xilinx's headers. Call it after loading
+    overlay/{spec.name}.bit; a kernel the board already models by its VLNV ignores it."""
+    from labkit.sim import register_cpp_kernel
+
+    here = Path(__file__).resolve().parent
+    register_cpp_kernel({spec.instance!r}, here / "hls" / "{spec.name}.cpp", top={spec.name!r},
+                        include_dirs=[here / "hls", *(here / d for d in {include_dirs!r})])
 '''

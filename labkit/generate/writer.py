@@ -20,6 +20,7 @@ written only when their text changes: a re-run with the same spec changes nothin
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,22 +48,28 @@ def banner(spec: KernelSpec, comment: str) -> str:
             f"{comment} Do not edit: change the spec and run `labkit generate` again (it rewrites this file).\n")
 
 
-def generated_files(spec: KernelSpec) -> list[GeneratedFile]:
-    """Every file of the kernel, as text (nothing is written)."""
+def generated_files(spec: KernelSpec, out_dir: str | Path = ".") -> list[GeneratedFile]:
+    """Every file of the kernel, as text (nothing is written); paths in them are relative to ``out_dir``."""
     k = spec.name
+    out = Path(out_dir).resolve()
     files = [
         GeneratedFile(f"hls/{k}.h", banner(spec, "//") + templates.header(spec)),
         GeneratedFile(f"hls/{k}.cpp", banner(spec, "//") + templates.top(spec)),
         GeneratedFile(f"hls/{k}_compute.h", templates.compute_body(spec), user_owned=True),
         GeneratedFile(f"hls/{k}_tb.cpp", banner(spec, "//") + templates.testbench(spec)),
-        GeneratedFile("hls/run_hls.tcl", banner(spec, "#") + templates.run_hls(spec)),
+        GeneratedFile("hls/run_hls.tcl", banner(spec, "#") + templates.run_hls(spec, _relative(spec.include_dirs, out / "hls"))),
         GeneratedFile(f"vivado/{k}_fragment.tcl", banner(spec, "#") + templates.vivado_fragment(spec)),
         GeneratedFile("vivado/block_design.tcl", banner(spec, "#") + templates.vivado_design(spec)),
         GeneratedFile(f"overlay/{k}.hwh", hwh_writer.hwh(spec, banner(spec, "").strip())),
         GeneratedFile(f"overlay/{k}.bit", banner(spec, "#") + templates.bit_placeholder(spec)),
-        GeneratedFile(f"{k}_driver.py", templates.driver(spec, banner(spec, "#"))),
+        GeneratedFile(f"{k}_driver.py", templates.driver(spec, banner(spec, "#"), _relative(spec.include_dirs, out))),
     ]
     return files
+
+
+def _relative(paths: tuple[str, ...], start: Path) -> list[str]:
+    """Include folders relative to ``start``: the generated files keep working when the tree moves."""
+    return [os.path.relpath(p, start) for p in paths]
 
 
 def generate(spec: KernelSpec, out_dir: str | Path) -> dict[str, str]:
@@ -73,7 +80,7 @@ def generate(spec: KernelSpec, out_dir: str | Path) -> dict[str, str]:
     """
     out = Path(out_dir)
     report = {}
-    for f in generated_files(spec):
+    for f in generated_files(spec, out):
         path = out / f.path
         path.parent.mkdir(parents=True, exist_ok=True)
         if f.user_owned and path.exists():
