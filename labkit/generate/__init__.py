@@ -9,6 +9,6 @@ that casts and *verifies* its inputs can be generated instead of written by hand
 """
 
 from .spec import KernelSpec, SpecError, load_spec, spec_from_dict
-from .writer import generate, generated_files
+from .writer import generate, generated_files, import_driver
 
-__all__ = ["KernelSpec", "SpecError", "load_spec", "spec_from_dict", "generate", "generated_files"]
+__all__ = ["KernelSpec", "SpecError", "load_spec", "spec_from_dict", "generate", "generated_files", "import_driver"]

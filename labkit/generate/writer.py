@@ -20,15 +20,17 @@ written only when their text changes: a re-run with the same spec changes nothin
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from .spec import KernelSpec, ScalarSpec, StreamSpec
 from . import hwh as hwh_writer
 from . import templates
 
-__all__ = ["generate", "GeneratedFile", "generated_files"]
+__all__ = ["generate", "GeneratedFile", "generated_files", "import_driver"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,17 @@ def generate(spec: KernelSpec, out_dir: str | Path) -> dict[str, str]:
         tmp.replace(path)
         report[f.path] = "written"
     return report
+
+
+def import_driver(out_dir: str | Path, kernel: str) -> ModuleType:
+    """Import ``<out_dir>/<kernel>_driver.py`` (it registers its driver with pynq: do it before loading the overlay).
+
+    A notebook or test gets the module without putting ``out_dir`` on ``sys.path``.
+    """
+    path = Path(out_dir) / f"{kernel}_driver.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no generated driver at {path}: run `labkit generate SPEC -o {out_dir}` first")
+    module_spec = importlib.util.spec_from_file_location(f"{kernel}_driver", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
