@@ -42,6 +42,12 @@ MIN_DMA_LENGTH_BITS, MAX_DMA_LENGTH_BITS = 8, 26
 BEAT_BITS = (8, 16, 32, 64)
 #: register names Vitis HLS gives the control block (UG1399, "S_AXILITE Control Register Map")
 RESERVED_NAMES = {"CTRL", "GIER", "IP_IER", "IP_ISR", "batch", "ap_return", "return", "timeout"}
+#: C++ keywords and names the generated C++ uses that a Python keyword check does not catch
+_CPP_WORDS = {"auto", "bool", "case", "char", "const", "default", "delete", "do", "double", "enum", "explicit",
+              "extern", "float", "goto", "inline", "int", "long", "namespace", "new", "operator", "private",
+              "protected", "public", "register", "short", "signed", "sizeof", "static", "struct", "switch",
+              "template", "this", "throw", "typedef", "typename", "union", "unsigned", "using", "virtual",
+              "void", "volatile", "main", "hls", "std", "uint32_t", "int32_t", "uint64_t"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FIXED = re.compile(r"^(u?fixed)<\s*(\d+)\s*,\s*(-?\d+)\s*>$")
 _VLNV = re.compile(r"^[A-Za-z0-9_.\-]+:[A-Za-z0-9_.\-]+:[A-Za-z_][A-Za-z0-9_]*:\d+\.\d+$")
@@ -254,9 +260,11 @@ def _table(value: Any, where: str) -> Mapping:
 
 
 def _ident(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _IDENT.match(value) or keyword.iskeyword(value):
+    if not isinstance(value, str) or not _IDENT.match(value) or keyword.iskeyword(value) \
+            or value.lower().startswith("labgen") or value in _CPP_WORDS:
         raise SpecError(f"{where}: {value!r} is not a usable name: it becomes a C++ and Python identifier "
-                        f"(letters, digits, _; not starting with a digit; not a keyword)")
+                        f"(letters, digits, _; not starting with a digit; not a C++ or Python keyword; not "
+                        f"starting with labgen, which the generated code uses)")
     return value
 
 

@@ -111,15 +111,17 @@ def top(spec: KernelSpec) -> str:
     else:
         pragmas.append("#pragma HLS INTERFACE ap_ctrl_none port=return")
     count = "batch" if spec.has_batch_register else "1"
-    last_item = "n + 1 == batch" if spec.has_batch_register else "true"
-    last = f"b == {O}_BEATS - 1" + ("" if o.tlast == "end_of_item" else f" && {last_item}")
+    last_item = "labgen_n + 1 == batch" if spec.has_batch_register else "true"
+    last = f"labgen_b == {O}_BEATS - 1"
+    if o.tlast == "end_of_call" and spec.has_batch_register:
+        last += f" && {last_item}"
     convert = [f"    const {_t(spec, s.name)} {s.name}_value = labgen_bits<{_t(spec, s.name)}>::from({s.name});"
                for s in spec.scalars]
-    args = [i.name + "_item", o.name + "_item"] + [f"{s.name}_value" for s in spec.scalars]
+    args = ["labgen_in", "labgen_out"] + [f"{s.name}_value" for s in spec.scalars]
     mask_i = f"((uint64_t)1 << {I}_BITS) - 1" if i.dtype.bits < 64 else "~(uint64_t)0"
     return f"""// {k}.cpp -- the HLS top of {k}: AXI-Stream in and out{', s_axilite scalars' if spec.has_lite else ''}, {spec.control}.
-// Per item: read {i.beats} beats into {i.name}_item, call {k}_compute (hls/{k}_compute.h, yours),
-// write {o.beats} beats from {o.name}_item with TLAST {'on the last beat of every item' if o.tlast == 'end_of_item' else 'on the very last beat of the call'}.
+// Per item: read {i.beats} beats into labgen_in, call {k}_compute (hls/{k}_compute.h, yours),
+// write {o.beats} beats from labgen_out with TLAST {'on the last beat of every item' if o.tlast == 'end_of_item' else 'on the very last beat of the call'}.
 #include "{k}.h"
 #include "{k}_compute.h"
 
@@ -127,38 +129,38 @@ def top(spec: KernelSpec) -> str:
 {chr(10).join(pragmas)}
 {chr(10).join(convert)}
 ITEMS:
-    for (uint32_t n = 0; n < {count}; n++) {{
+    for (uint32_t labgen_n = 0; labgen_n < {count}; labgen_n++) {{
 #pragma HLS LOOP_TRIPCOUNT min=1 max={spec.items_per_call}
-        {_t(spec, i.name)} {i.name}_item[{I}_COUNT];
-        {_t(spec, o.name)} {o.name}_item[{O}_COUNT];
+        {_t(spec, i.name)} labgen_in[{I}_COUNT];
+        {_t(spec, o.name)} labgen_out[{O}_COUNT];
     READ:
-        for (int b = 0; b < {I}_BEATS; b++) {{
+        for (int labgen_b = 0; labgen_b < {I}_BEATS; labgen_b++) {{
 #pragma HLS PIPELINE II=1
-            const {_beat_type(i)} beat = {i.name}.read();
-            const uint64_t word = beat.data.to_uint64();
-            for (int e = 0; e < {I}_PER_BEAT; e++) {{
-                {i.name}_item[b * {I}_PER_BEAT + e] =
-                    labgen_bits<{_t(spec, i.name)}>::from((word >> (e * {I}_BITS)) & ({mask_i}));
+            const {_beat_type(i)} labgen_beat = {i.name}.read();
+            const uint64_t labgen_word = labgen_beat.data.to_uint64();
+            for (int labgen_e = 0; labgen_e < {I}_PER_BEAT; labgen_e++) {{
+                labgen_in[labgen_b * {I}_PER_BEAT + labgen_e] =
+                    labgen_bits<{_t(spec, i.name)}>::from((labgen_word >> (labgen_e * {I}_BITS)) & ({mask_i}));
             }}
         }}
         {k}_compute({', '.join(args)});
     WRITE:
-        for (int b = 0; b < {O}_BEATS; b++) {{
+        for (int labgen_b = 0; labgen_b < {O}_BEATS; labgen_b++) {{
 #pragma HLS PIPELINE II=1
-            {_beat_type(o)} beat;
-            ap_uint<{o.beat_bits}> word = 0;
-            for (int e = 0; e < {O}_PER_BEAT; e++) {{
-                const ap_uint<{o.dtype.bits}> bits = labgen_bits<{_t(spec, o.name)}>::to({o.name}_item[b * {O}_PER_BEAT + e]);
-                word.range(e * {O}_BITS + {O}_BITS - 1, e * {O}_BITS) = bits;
+            {_beat_type(o)} labgen_beat;
+            ap_uint<{o.beat_bits}> labgen_word = 0;
+            for (int labgen_e = 0; labgen_e < {O}_PER_BEAT; labgen_e++) {{
+                const ap_uint<{o.dtype.bits}> labgen_bits_ = labgen_bits<{_t(spec, o.name)}>::to(labgen_out[labgen_b * {O}_PER_BEAT + labgen_e]);
+                labgen_word.range(labgen_e * {O}_BITS + {O}_BITS - 1, labgen_e * {O}_BITS) = labgen_bits_;
             }}
-            beat.data = word;
-            beat.keep = -1;
-            beat.strb = -1;
-            beat.user = 0;
-            beat.id = 0;
-            beat.dest = 0;
-            beat.last = ({last}) ? 1 : 0;
-            {o.name}.write(beat);
+            labgen_beat.data = labgen_word;
+            labgen_beat.keep = -1;
+            labgen_beat.strb = -1;
+            labgen_beat.user = 0;
+            labgen_beat.id = 0;
+            labgen_beat.dest = 0;
+            labgen_beat.last = ({last}) ? 1 : 0;
+            {o.name}.write(labgen_beat);
         }}
     }}
 }}
@@ -183,9 +185,9 @@ def compute_body(spec: KernelSpec) -> str:
 
 {_compute_signature(spec)} {{{unused}
 PASS:
-    for (int e = 0; e < {O}_COUNT; e++) {{
+    for (int labgen_e = 0; labgen_e < {O}_COUNT; labgen_e++) {{
 #pragma HLS PIPELINE II=1
-        {o.name}[e] = (e < {I}_COUNT) ? ({_t(spec, o.name)}){i.name}[e] : ({_t(spec, o.name)})0;
+        {o.name}[labgen_e] = (labgen_e < {I}_COUNT) ? ({_t(spec, o.name)}){i.name}[labgen_e] : ({_t(spec, o.name)})0;
     }}
 }}
 
