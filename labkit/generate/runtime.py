@@ -95,8 +95,9 @@ def check_stream(x: Any, fmt: StreamFormat, max_batch: int, kernel: str) -> tupl
     float32 streams take any float or integer array whose values are finite in float32.
     """
     where = f"{kernel}: input {fmt.name!r}"
+    batch_shape = "(batch, " + ", ".join(map(str, fmt.shape)) + ")"
     if not isinstance(x, np.ndarray):
-        raise KernelInputError(f"{where}: expected a numpy array of shape {fmt.shape} or (batch, *{fmt.shape}), "
+        raise KernelInputError(f"{where}: expected a numpy array of shape {fmt.shape} or {batch_shape}, "
                                f"got {_describe(x)}. Wrap it: np.asarray(x, dtype=np.{fmt.dtype.name})")
     if x.shape == fmt.shape:
         single, batch = True, 1
@@ -104,7 +105,7 @@ def check_stream(x: Any, fmt: StreamFormat, max_batch: int, kernel: str) -> tupl
         single, batch = False, x.shape[0]
     else:
         raise KernelInputError(f"{where}: shape {x.shape} does not match the spec: one item is {fmt.shape}, a batch "
-                               f"is (batch, *{fmt.shape}) with batch 1..{max_batch}")
+                               f"is {batch_shape} with batch 1..{max_batch}")
     if batch == 0:
         raise KernelInputError(f"{where}: the batch is empty (shape {x.shape}); pass at least one item")
     if batch > max_batch:

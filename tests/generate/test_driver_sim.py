@@ -177,3 +177,34 @@ def test_a_closed_or_unattached_driver_says_so(scale, driver, tmp_path):
     bare = type(kernel)(ol.ip_dict["scale_0"])
     with pytest.raises(DriverError, match="open\\(overlay\\)"):
         bare(X, gain=1)
+
+
+def test_a_changed_body_is_compiled_again_and_the_exercise_check(sim, tmp_path, driver, capsys):
+    from labkit.generate.checks import check_points_body
+
+    out = tmp_path / "points"
+    generate(load_spec(SPECS["points"]), out)
+    module, ol, points = open_generated(out, "points", driver)
+    x = np.arange(-512, 512, dtype=np.int32)
+    assert not check_points_body(x, points(x))
+    assert "still the pass-through" in capsys.readouterr().out
+    body = out / "hls" / "points_compute.h"
+    body.write_text(body.read_text().replace(
+        "(labgen_e < POINTS_IN_STREAM_COUNT) ? (points_out_stream_t)in_stream[labgen_e] : (points_out_stream_t)0",
+        "2 * in_stream[labgen_e] + 1"))
+    module.simulate_cpp()
+    assert check_points_body(x, points(x))
+    assert check_points_body(x, points(x)) and "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("y, hint", [
+    (lambda x: x, "still the pass-through"), (lambda x: 2 * x, "the + 1 is missing"),
+    (lambda x: x + 1, "the factor 2 is missing"), (lambda x: 2 * x + 2, "point 0 is"),
+    (lambda x: x[:3], "returned shape"), (lambda x: (2 * x + 1).astype(np.int64), "y is int64"),
+    (lambda x: "nonsense", "returned shape")])
+def test_the_exercise_check_hints_and_never_raises(y, hint, capsys):
+    from labkit.generate.checks import check_points_body
+
+    x = np.arange(8, dtype=np.int32)
+    assert check_points_body(x, y(x)) is False
+    assert hint in capsys.readouterr().out
