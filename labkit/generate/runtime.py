@@ -322,21 +322,10 @@ class StreamKernelDriver(DefaultIP):
         if self.CONTROL == "ap_ctrl_hs":
             mmio.write(self.REGISTERS["batch"], n)
             mmio.write(_CTRL, _AP_START)  # the kernel waits for its first beat
-        if self.OUTPUT_TLAST == "end_of_item" and n > 1:
-            # TLAST after every item ends an S2MM transfer there: one receive per item
-            per_item = self.OUTPUT.count
-            self.dma.recvchannel.transfer(outbuf[:per_item])
-            self.dma.sendchannel.transfer(inbuf)
-            for i in range(n):
-                wait_dma(self.dma, "recv", self.DMA_NAME, timeout)
-                if i + 1 < n:
-                    self.dma.recvchannel.transfer(outbuf[(i + 1) * per_item:(i + 2) * per_item])
-            wait_dma(self.dma, "send", self.DMA_NAME, timeout)
-        else:
-            self.dma.recvchannel.transfer(outbuf)  # somewhere for the results to go, before they come
-            self.dma.sendchannel.transfer(inbuf)
-            wait_dma(self.dma, "send", self.DMA_NAME, timeout)
-            wait_dma(self.dma, "recv", self.DMA_NAME, timeout)  # also invalidates outbuf in the CPU's cache
+        self.dma.recvchannel.transfer(outbuf)  # somewhere for the results to go, before they come
+        self.dma.sendchannel.transfer(inbuf)
+        wait_dma(self.dma, "send", self.DMA_NAME, timeout)
+        wait_dma(self.dma, "recv", self.DMA_NAME, timeout)  # also invalidates outbuf in the CPU's cache
         if self.CONTROL == "ap_ctrl_hs":
             wait_ap_done(mmio, self.KERNEL_INSTANCE, timeout)
         return np.asarray(outbuf).reshape(n, self.OUTPUT.count)

@@ -201,6 +201,12 @@ class KernelSpec:
         """Most items one kernel call takes: ``max_batch`` (ap_ctrl_hs) or 1 (ap_ctrl_none runs item by item)."""
         return self.max_batch if self.has_batch_register else 1
 
+    @property
+    def driver_items_per_call(self) -> int:
+        """Items the generated driver sends per kernel call: with TLAST after every item each item
+        is its own S2MM packet, so the driver runs the kernel item by item (one receive per call)."""
+        return 1 if self.outputs[0].tlast == "end_of_item" else self.items_per_call
+
     def register_offsets(self) -> dict[str, int]:
         """AXI-Lite offset of every argument, laid out as Vitis HLS does: control words at 0x00-0x0C,
         then one 8-byte slot per 32-bit argument from 0x10 (UG1399)."""

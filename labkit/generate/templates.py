@@ -534,7 +534,7 @@ class {cls}(StreamKernelDriver):
     DMA_NAME = {spec.dma!r}
     CONTROL = {spec.control!r}
     MAX_BATCH = {spec.max_batch}
-    ITEMS_PER_CALL = {spec.items_per_call}
+    ITEMS_PER_CALL = {spec.driver_items_per_call}
     OUTPUT_TLAST = {o.tlast!r}
     INPUT = {_stream_format(i)}
     OUTPUT = {_stream_format(o)}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .spec import KernelSpec, ScalarSpec, StreamSpec
+from .spec import KernelSpec
 from . import hwh as hwh_writer
 from . import templates
 

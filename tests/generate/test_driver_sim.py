@@ -4,6 +4,7 @@ and leaves the board usable; a hung kernel times out and the next call works."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from labkit.sim.patches import active_sim_device
 from conftest import SPECS
 
 pytestmark = pytest.mark.needs_gxx  # the points and scale kernels run their generated C++ on the board
+if shutil.which("g++") is None:
+    pytest.skip("g++ not found: the generated kernels' C++ cannot run on the simulated board", allow_module_level=True)
 
 SCALE_BODY = """\
 #ifndef SCALE_COMPUTE_H
@@ -208,3 +211,36 @@ def test_the_exercise_check_hints_and_never_raises(y, hint, capsys):
     x = np.arange(8, dtype=np.int32)
     assert check_points_body(x, y(x)) is False
     assert hint in capsys.readouterr().out
+
+
+TYPED = {
+    # int8 packed 4 per beat in, float32 out with TLAST after every item: one S2MM transfer per item
+    "widen": {"kernel": {"name": "widen", "max_batch": 3},
+              "inputs": [{"name": "a", "dtype": "int8", "shape": [6, 4], "beat_bits": 32}],
+              "outputs": [{"name": "b", "dtype": "float32", "shape": 24, "tlast": "end_of_item"}]},
+    # fixed point through a free-running kernel that has a scalar (so an AXI-Lite port but no CTRL)
+    "fixed": {"kernel": {"name": "fixed", "control": "ap_ctrl_none", "max_batch": 2},
+              "inputs": [{"name": "a", "dtype": "fixed<16,8>", "shape": 8, "beat_bits": 64}],
+              "outputs": [{"name": "b", "dtype": "fixed<16,8>", "shape": 8, "beat_bits": 64}],
+              "scalars": [{"name": "unused", "dtype": "uint8", "min": 0, "max": 3, "default": 0}]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TYPED))
+def test_other_types_and_policies_on_the_simulated_board(sim, driver, tmp_path, name):
+    spec = spec_from_dict(TYPED[name])
+    out = tmp_path / name
+    generate(spec, out)
+    _, ol, kernel = open_generated(out, name, driver)
+    rng = np.random.default_rng(5)
+    if name == "widen":
+        x = rng.integers(-128, 128, size=(3, 6, 4)).astype(np.int8)
+        y = kernel(x)
+        assert y.dtype == np.float32 and y.shape == (3, 24)
+        np.testing.assert_array_equal(y, x.reshape(3, 24).astype(np.float32))
+    else:
+        x = np.round(rng.uniform(-100, 100, size=(2, 8)) * 256) / 256  # exactly representable
+        np.testing.assert_array_equal(kernel(x, unused=1), x)
+        with pytest.raises(KernelInputError, match="outside fixed<16,8>'s range"):
+            kernel(np.full(8, 200.0))
+    kernel.close()
