@@ -490,7 +490,7 @@ def _class_name(spec: KernelSpec) -> str:
     return "".join(part.capitalize() for part in spec.name.split("_")) + "Driver"
 
 
-def driver(spec: KernelSpec, banner: str, include_dirs: list[str]) -> str:
+def driver(spec: KernelSpec, banner: str, include_dirs: list[str], spec_label: str) -> str:
     i, o = spec.inputs[0], spec.outputs[0]
     cls = _class_name(spec)
     scalars = ",\n        ".join(_scalar_format(s) for s in spec.scalars)
@@ -521,8 +521,8 @@ from labkit.generate.runtime import (DriverError, KernelInputError, ScalarFormat
 __all__ = ["{cls}", "KernelInputError", "DriverError", "VLNV", "SPEC", "simulate_cpp"]
 
 VLNV = {spec.vlnv!r}
-#: the spec this driver was generated from
-SPEC = {str(spec.source)!r}
+#: the spec this driver was generated from (relative to this file's folder when it is a file)
+SPEC = {spec_label!r}
 
 
 class {cls}(StreamKernelDriver):
