@@ -182,4 +182,5 @@ def hwh(spec: KernelSpec, comment: str) -> str:
 
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
+    comment = comment.replace("--", "- -")  # an XML comment cannot hold "--"
     return f'<?xml version="1.0" encoding="UTF-8" standalone="no" ?>\n<!-- {comment} -->\n{body}\n'

@@ -486,6 +486,10 @@ def _scalar_format(s: ScalarSpec) -> str:
             f"hi={s.max!r}, default={s.default!r}, frac_bits={s.dtype.frac_bits}, type_name={s.dtype.name!r})")
 
 
+def _batch_shape(s: StreamSpec) -> str:
+    return "(batch, " + ", ".join(map(str, s.shape)) + ")"
+
+
 def _class_name(spec: KernelSpec) -> str:
     return "".join(part.capitalize() for part in spec.name.split("_")) + "Driver"
 
@@ -507,10 +511,10 @@ def driver(spec: KernelSpec, banner: str, include_dirs: list[str], spec_label: s
     {spec.name} = drv.{cls}.open(ol)
     y = {spec.name}(x{kwargs})
 
-x: {i.dtype.name} of shape {i.shape} (one item) or (batch, *{i.shape}), batch 1..{spec.max_batch}.
-y: {o.dtype.name} of shape {o.shape} (or (batch, *{o.shape})){'; fixed point as float64 real values' if o.dtype.kind == 'fixed' else ''}.{scalar_doc}
+x: {i.dtype.name} of shape {i.shape} (one item) or {_batch_shape(i)}, batch 1..{spec.max_batch}{'; fixed point as real numbers' if i.dtype.kind == 'fixed' else ''}.
+y: {o.dtype.name} of shape {o.shape} (or {_batch_shape(o)}){'; fixed point as float64 real values' if o.dtype.kind == 'fixed' else ''}.{scalar_doc}
 
-A wrong input raises KernelInputError before anything reaches the board. {spec.description}
+A wrong input raises KernelInputError before anything reaches the board.{chr(10) + chr(10) + spec.description if spec.description else ''}
 """
 
 from pathlib import Path
