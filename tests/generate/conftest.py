@@ -15,10 +15,7 @@ import pytest
 
 from labkit.generate import generate, import_driver, load_spec
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "generated"
-SPECS = {"points": EXAMPLES / "points" / "points.toml",
-         "cnn_classifier": EXAMPLES / "cnn_classifier" / "cnn_classifier.toml"}
+from _gen_data import SPECS  # tests/generate is on sys.path (pytest's "prepend" import mode)
 
 
 @pytest.fixture(scope="session")

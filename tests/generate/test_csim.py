@@ -14,7 +14,7 @@ import pytest
 
 from labkit.generate import generate, load_spec, spec_from_dict
 
-from conftest import SPECS
+from _gen_data import SPECS
 
 pytestmark = pytest.mark.needs_gxx
 

@@ -18,7 +18,7 @@ from labkit.generate.runtime import DriverError, KernelInputError
 from labkit.sim import SimDevice, use_device
 from labkit.sim.patches import active_sim_device
 
-from conftest import SPECS
+from _gen_data import SPECS
 
 pytestmark = pytest.mark.needs_gxx  # the points and scale kernels run their generated C++ on the board
 if shutil.which("g++") is None:

@@ -15,7 +15,7 @@ import pytest
 from labkit.cli import main as cli_main
 from labkit.generate import generate, load_spec, spec_from_dict
 
-from conftest import REPO, SPECS
+from _gen_data import REPO, SPECS
 
 RUN_STUB = REPO / "tests" / "overlay_stub" / "run_stub.tcl"
 TCLSH = shutil.which("tclsh")

@@ -10,7 +10,7 @@ import pytest
 from labkit.generate import SpecError, load_spec, spec_from_dict
 from labkit.generate.spec import element_type
 
-from conftest import SPECS
+from _gen_data import SPECS
 
 GOOD = {
     "kernel": {"name": "scale", "control": "ap_ctrl_hs", "max_batch": 8, "clock_mhz": 100},
