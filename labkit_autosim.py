@@ -87,6 +87,8 @@ class _PynqHook:
 
 
 def _attach() -> None:
+    if "labkit" in sys.modules:
+        return  # labkit itself is importing pynq (and registers the simulated board on its own)
     try:
         import labkit.sim  # noqa: F401  (registers SimDevice with pynq's Device metaclass)
     except Exception as exc:  # never break `import pynq` itself

@@ -82,8 +82,8 @@ setup(
     python_requires=">=3.10",
     # labkit.notebooks is the notebooks/ folder: what `pynq get-notebooks pynq-transfer-lab` delivers
     packages=find_packages(include=["labkit", "labkit.*"]) + ["labkit.notebooks"],
-    py_modules=["labkit_autosim"],
     package_dir={"labkit.notebooks": "notebooks"},
+    py_modules=["labkit_autosim"],
     package_data={
         "labkit.notebooks": ["*.ipynb"],
         "labkit.sim": ["overlays/*.simdesign", "cpp/*.h"],
@@ -99,9 +99,14 @@ setup(
     ],
     cmdclass=CMDCLASS,
     install_requires=[
-        "pynq>=3.0,<5",
-        "numpy>=1.21,<2",  # pynq 4.0.0 is built for numpy 1.x
-        "pycparser<3",  # pynq 3/4 break with pycparser 3
+        # CI tests pynq 4.0.0 (make test) and 3.1.2 (make test-pynq31); 3.1.x is the last pynq for
+        # PYNQ-Z1/Z2 (see README). 3.0.x stays allowed, untested, because the overlay's tools match
+        # the PYNQ v3.0.1 image and pip must not try to replace a board image's pynq. pynq's private
+        # attributes labkit reads are checked per release (tests/test_pynq_compat.py), so a newer
+        # pynq is allowed here once tested.
+        "pynq>=3.0,<4.1",
+        "numpy>=1.21,<2",  # pynq 3.1.2 and 4.0.0 both require numpy < 2 (and board images ship 1.x)
+        "pycparser<3",  # pynq 3/4 break with pycparser 3; 4.0.0 pins it itself, 3.1.2 does not
         "ipywidgets>=8,<9",
         "bqplot>=0.12.40,<0.13",
         "opencv-python-headless>=4.6,<5",

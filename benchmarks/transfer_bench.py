@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _common import machine, table  # noqa: E402
 
 import labkit  # noqa: E402
+from labkit._pynq_compat import dma_alignment  # noqa: E402
 from labkit.bench import BenchRecord, Sweep, comparison_table, format_size, modelled_busy_s  # noqa: E402
 from labkit.timing import format_seconds as fs  # noqa: E402
 from labkit.transfer import DEFAULT_CHUNK_WORDS, default_chunks_per_store  # noqa: E402
@@ -92,7 +93,7 @@ def table_c(repeats: int, nbytes: int) -> str:
     board = labkit.open_board(pace="board")
     recs, s = sweep(board, ["dma", "dma_pingpong"], nbytes, repeats, keep_results=True)
     per_store = default_chunks_per_store(DEFAULT_CHUNK_WORDS, nbytes // 4 // DEFAULT_CHUNK_WORDS,
-                                         board.dma_pp.recvchannel._align)
+                                         dma_alignment(board.dma_pp.recvchannel))
     single, double = recs["dma"], recs["dma_pingpong"]
     r1, r2 = s.results[("dma", nbytes)], s.results[("dma_pingpong", nbytes)]
     stages = ("LB", "COM", "SB")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from . import checks, timing
 from ._version import __version__
-from .board import BoardInfo, board_info, open_board, probe, sim_device  # board.py registers the simulated board
+from .board import BoardInfo, board_info, open_board, probe, register_cpp_kernel, register_kernel, sim_device  # board.py registers the simulated board
 from .errors import LabkitError
 
-__all__ = ["open_board", "board_info", "BoardInfo", "probe", "sim_device", "LabkitError", "checks", "timing", "__version__"]
+__all__ = ["open_board", "board_info", "BoardInfo", "probe", "sim_device", "register_kernel", "register_cpp_kernel", "LabkitError", "checks", "timing", "__version__"]

@@ -24,10 +24,12 @@ from .errors import BoardNotFoundError, OverlayNotFoundError
 from .boardprobe import BoardProbe
 # The seam: this module is the only one above labkit/sim that imports the simulated board.
 from .sim.device import BOARD_ENV, board_choice, real_board_present
+from .sim.cpp_kernel import register_cpp_kernel
+from .sim.kernel_behaviour import register_kernel
 from .sim.session import sim_device, sim_overlay_path
 
 __all__ = ["open_board", "board_info", "BoardInfo", "sim_device", "board_label", "probe",
-           "OVERLAY_ENV"]
+           "OVERLAY_ENV", "register_kernel", "register_cpp_kernel"]
 
 OVERLAY_ENV = "LABKIT_OVERLAY"  #: path of transfer_lab.bit on a board, if not in a standard place
 _PACKAGE_OVERLAYS = Path(__file__).parent / "overlays"
@@ -93,7 +95,10 @@ class BoardInfo:
         if self.simulated:
             lines = [f"Board: {self.board} -- SIMULATED on this computer (pace: {self.pace})",
                      f"PL clock (modelled): {self.pl_clock_mhz:.1f} MHz, contiguous memory pool: "
-                     f"{(self.cma_bytes or 0) >> 20} MiB"]
+                     f"{(self.cma_bytes or 0) >> 20} MiB",
+                     "This simulated board belongs to this notebook's kernel alone: another notebook gets its "
+                     "own board (its own registers and memory). On a real board all notebooks share one PL "
+                     "and one memory pool."]
         else:
             lines = [f"Board: {self.board} -- real hardware"]
         lines.append("IP blocks:")

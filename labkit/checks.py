@@ -1,12 +1,16 @@
 """Check functions for the notebooks' exercises: they say what is right, and what is wrong and why.
 
 Each returns True when the answer is right and prints a short explanation
-either way, so a student gets more than "wrong".
+either way, so a student gets more than "wrong".  A check never raises: an answer of the wrong
+type (a string, None, NaN, an array where a slice was asked for ...) gets a hint that says what
+was expected, like any other wrong answer.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import functools
+import math
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -15,7 +19,7 @@ from .timing import format_seconds
 
 __all__ = ["check_element_address", "check_per_word_prediction", "check_array_slice", "check_packed16",
            "check_dma_max_transfer", "check_dma_status_bit", "check_pingpong_speedup", "check_limiting_stage",
-           "check_dram_syncs", "check_flip_kernel", "DMASR_BITS"]
+           "check_dram_syncs", "check_flip_kernel", "DMASR_BITS", "AnswerError", "hinted", "note_answer", "close"]
 
 
 def _verdict(ok: bool, message: str) -> bool:
@@ -24,6 +28,48 @@ def _verdict(ok: bool, message: str) -> bool:
     return ok
 
 
+def note_answer(ok: bool, what: str) -> bool:
+    """For a cell that computes from an exercise's answer: say so when that answer's check did not pass.
+
+    After *Run All* the first (wrong) attempt flows into the cells below it; this line keeps a
+    student from reading those figures as right.  ``ok`` is what the check returned.
+    """
+    if ok is not True:
+        print(f"Note: {what} did not pass its check above, and this cell uses it as it is. Fix it, run the "
+              "check again, then this cell.")
+    return ok is True
+
+
+class AnswerError(TypeError):
+    """An answer (or an argument of a check) a check cannot judge; :func:`hinted` prints it as a hint."""
+
+
+_Check = TypeVar("_Check", bound=Callable[..., bool])
+
+
+def hinted(expected: str) -> Callable[[_Check], _Check]:
+    """Make a check print a hint instead of raising.
+
+    :class:`AnswerError` (the checks' own "this is not the kind of answer I asked for") becomes
+    ``Not yet: <its message>``.  Anything else the check trips over while judging an odd answer
+    becomes ``Not yet: the check could not judge ...`` with ``expected`` (what a right answer looks
+    like), so a student always gets a sentence to act on, never a traceback.
+    """
+    def wrap(check: _Check) -> _Check:
+        @functools.wraps(check)
+        def judged(*args, **kwargs) -> bool:
+            try:
+                return check(*args, **kwargs)
+            except AnswerError as exc:
+                return _verdict(False, str(exc))
+            except Exception as exc:  # noqa: BLE001 -- an answer nobody foresaw: still a hint, not a traceback
+                return _verdict(False, f"the check could not judge this answer ({type(exc).__name__}: {exc}). "
+                                       f"It expects {expected}.")
+        return judged  # type: ignore[return-value]
+    return wrap
+
+
+@hinted("the physical address as a whole number, e.g. buf.physical_address + <bytes from the start>")
 def check_element_address(buf: np.ndarray, index: Sequence[int] | int, answer: int) -> bool:
     """Exercise of 00_start_here: the physical address of ``buf[index]``.
 
@@ -32,10 +78,11 @@ def check_element_address(buf: np.ndarray, index: Sequence[int] | int, answer: i
     in C (row-major) order.
     """
     if not hasattr(buf, "physical_address"):
-        raise TypeError("buf must come from pynq.allocate (it needs a physical_address)")
+        raise AnswerError("buf must come from pynq.allocate (it needs a physical_address)")
     index = (index,) if isinstance(index, (int, np.integer)) else tuple(index)
     offset = int(np.ravel_multi_index(index, buf.shape))
     right = buf.physical_address + offset * buf.itemsize
+    answer = _integer(answer, "the address")
     if answer == right:
         return _verdict(True, f"element {index} is {offset} elements x {buf.itemsize} bytes = "
                               f"{offset * buf.itemsize:#x} bytes after {buf.physical_address:#x}.")
@@ -50,25 +97,52 @@ def check_element_address(buf: np.ndarray, index: Sequence[int] | int, answer: i
 
 # -- helpers for the checks below ----------------------------------------------------------------------
 
+def _what(value) -> str:
+    """How a hint names a value of the wrong kind: its type, and the value itself when short."""
+    shown = repr(value)
+    return f"{type(value).__name__} {shown}" if len(shown) <= 40 else type(value).__name__
+
+
 def _number(value, name: str) -> float:
-    """``value`` as a float; TypeError for anything that is not a real number (bools included)."""
+    """``value`` as a finite float; :class:`AnswerError` for anything else (bools, strings, None, NaN, arrays)."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(-1)[0]
+    if isinstance(value, str):
+        raise AnswerError(f"{name} must be a number, not the text {value!r}: drop the quotes (and any unit; "
+                          "write the number in the unit asked for).")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+        raise AnswerError(f"{name} must be a number, got {_what(value)}.")
+    if not math.isfinite(float(value)):
+        raise AnswerError(f"{name} is {float(value)}: not a number you can compare. Check what you divided by "
+                          "(a zero, or a NaN from an empty measurement).")
     return float(value)
 
 
 def _integer(value, name: str) -> int:
+    """``value`` as an int; floats that are whole numbers pass, anything else is an :class:`AnswerError`."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        raise AnswerError(f"{name} must be a whole number, got {value!r}: use // (integer division), not /.")
+    if isinstance(value, str):
+        raise AnswerError(f"{name} must be a whole number, not the text {value!r}: drop the quotes "
+                          "(0x100 without quotes is a number in Python).")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a whole number (int), got {type(value).__name__}")
+        raise AnswerError(f"{name} must be a whole number (int), got {_what(value)}.")
     return int(value)
 
 
-def _close(a: float, b: float, rel: float) -> bool:
-    return abs(a - b) <= rel * abs(b)
+def close(answer: float, right: float, rel: float, abs_tol: float = 0.0) -> bool:
+    """Is ``answer`` within ``rel`` (a fraction) of the ``right`` one?  NaN and infinities never are.
+
+    The one tolerance rule of every check (labkit.checks, power_checks, classifier.checks, classroom).
+    """
+    return abs(answer - right) <= max(rel * abs(right), abs_tol)
 
 
 # -- 01_mmio_per_word ----------------------------------------------------------------------------------
 
+@hinted("a time in seconds (a float), e.g. per_word_s * <number of writes>")
 def check_per_word_prediction(per_word_s: float, shape: Sequence[int], answer_s: float) -> bool:
     """Exercise of 01_mmio_per_word: the time of the per-word loop for an image of ``shape``.
 
@@ -78,36 +152,47 @@ def check_per_word_prediction(per_word_s: float, shape: Sequence[int], answer_s:
     per_word = _number(per_word_s, "per_word_s")
     answer = _number(answer_s, "answer_s")
     if per_word <= 0:
-        raise TypeError("per_word_s must be a positive time in seconds (the cost of one MMIO.write)")
-    if isinstance(shape, (str, bytes)) or len(shape) != 2:
-        raise TypeError(f"shape must be (rows, cols), got {shape!r}")
+        raise AnswerError("per_word_s must be a positive time in seconds (the cost of one MMIO.write)")
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 2:
+        raise AnswerError(f"shape must be (rows, cols), got {shape!r}")
     rows, cols = (_integer(n, "shape") for n in shape)
     words = rows * cols
     right = words * per_word
-    if _close(answer, right, 0.05):
+    if close(answer, right, 0.05):
         return _verdict(True, f"{rows} x {cols} = {words:,} writes x {format_seconds(per_word)} = "
                               f"{format_seconds(right)}. The loop's time grows with the number of words, one "
                               "bus write each.")
-    if _close(answer, 5600 * per_word, 0.05) and words != 5600:
+    if close(answer, 5600 * per_word, 0.05) and words != 5600:
         return _verdict(False, f"that is the forum's 70 x 80 = 5,600 writes; this image has {rows} x {cols} = "
                                f"{words:,} pixels, one write each.")
-    if _close(answer, per_word, 0.05):
+    if close(answer, per_word, 0.05):
         return _verdict(False, "that is the cost of a single write; the loop does one write per pixel.")
-    if _close(answer, (rows + cols) * per_word, 0.05):
+    if close(answer, (rows + cols) * per_word, 0.05):
         return _verdict(False, f"rows + cols counts {rows + cols} writes; the loop writes every pixel: rows x cols.")
-    if _close(answer, 4 * right, 0.05):
+    if close(answer, 4 * right, 0.05):
         return _verdict(False, "you counted bytes (4 per pixel); the loop does one write per 32-bit word, "
                                "i.e. per pixel.")
     for factor, unit in ((1e3, "milliseconds"), (1e6, "microseconds")):
-        if _close(answer, right * factor, 0.05):
+        if close(answer, right * factor, 0.05):
             return _verdict(False, f"the number is right but in {unit}; give the answer in seconds "
                                    f"(divide by {factor:g}).")
-    return _verdict(False, f"{format_seconds(answer)} is {answer / right:.2f}x the time {words:,} writes of "
+        if close(answer, 5600 * per_word * factor, 0.05):
+            return _verdict(False, f"that is the forum's 70 x 80 = 5,600 writes, and in {unit}: count this "
+                                   f"image's {words:,} pixels, and give seconds.")
+    if answer <= 0:
+        return _verdict(False, f"a time is positive; {words:,} writes of {format_seconds(per_word)} each.")
+    implied = answer / words
+    if 0.02 < implied / per_word < 50:
+        return _verdict(False, f"if you counted {words:,} writes, you used {format_seconds(implied)} per write. "
+                               f"The cost that predicts the loop is per_word_s = {format_seconds(per_word)}, measured "
+                               "on the whole loop (not PL.write alone, not a single timing): multiply by that one.")
+    return _verdict(False, f"{format_seconds(answer)} is {answer / right:.3g}x the time {words:,} writes of "
                            f"{format_seconds(per_word)} each would take. Count the writes, then multiply.")
 
 
 # -- 02_mmio_array ---------------------------------------------------------------------------------------
 
+@hinted("a slice such as slice(0x100, 0x200) or a pair (start, stop) of word indices")
 def check_array_slice(byte_start: int, byte_end: int, answer) -> bool:
     """Exercise of 02_mmio_array: the ``mmio.array`` slice for the bytes ``[byte_start, byte_end)``.
 
@@ -117,21 +202,33 @@ def check_array_slice(byte_start: int, byte_end: int, answer) -> bool:
     """
     start_b, end_b = _integer(byte_start, "byte_start"), _integer(byte_end, "byte_end")
     if start_b < 0 or end_b <= start_b:
-        raise TypeError(f"the byte range must be 0 <= byte_start < byte_end, got {start_b:#x}..{end_b:#x}")
+        raise AnswerError(f"the byte range must be 0 <= byte_start < byte_end, got {start_b:#x}..{end_b:#x}")
     if start_b % 4 or end_b % 4:
-        raise TypeError(f"{start_b:#x}..{end_b:#x} does not start and end on 32-bit words (multiples of 4): "
+        raise AnswerError(f"{start_b:#x}..{end_b:#x} does not start and end on 32-bit words (multiples of 4): "
                         "mmio.array cannot address part of a word")
+    right = (start_b // 4, end_b // 4)
+    words = right[1] - right[0]
     if isinstance(answer, slice):
         if answer.step not in (None, 1):
             return _verdict(False, f"the slice has a step of {answer.step}; the words are consecutive, step 1.")
+        if answer.start is None or answer.stop is None:
+            return _verdict(False, "give both ends of the slice: slice(start, stop), word indices.")
         got = (answer.start, answer.stop)
     elif isinstance(answer, (tuple, list)) and len(answer) == 2:
         got = tuple(answer)
+    elif isinstance(answer, (np.ndarray, range, list, tuple)):
+        indices = np.asarray(list(answer) if isinstance(answer, range) else answer).reshape(-1)
+        if indices.size == words and np.issubdtype(indices.dtype, np.integer) and \
+                np.array_equal(indices, np.arange(*right)):
+            return _verdict(False, f"those are the right {words} word indices, listed one by one; the exercise asks "
+                                   f"for the slice itself: slice({right[0]:#x}, {right[1]:#x}) (or the pair).")
+        return _verdict(False, f"that is an array (or list) of {indices.size} values; the exercise asks for a "
+                               "slice, slice(start, stop), or a pair (start, stop) of word indices. If you took "
+                               "PL.array[...], give the indices you used, not the words it returned.")
     else:
-        raise TypeError("answer must be a slice like slice(0x100, 0x200) or a pair (start, stop)")
-    start, stop = (_integer(v, "answer") for v in got)
-    right = (start_b // 4, end_b // 4)
-    words = right[1] - right[0]
+        raise AnswerError(f"answer must be a slice like slice(0x100, 0x200) or a pair (start, stop); "
+                          f"got {_what(answer)}")
+    start, stop = (_integer(v, "each end of the slice") for v in got)
     if (start, stop) == right:
         return _verdict(True, f"mmio.array[{right[0]:#x}:{right[1]:#x}] covers bytes {start_b:#x} to "
                               f"{end_b:#x}: {words} words, index = byte offset // 4.")
@@ -151,6 +248,7 @@ def check_array_slice(byte_start: int, byte_end: int, answer) -> bool:
                            f"{start_b:#x} to {end_b:#x}.")
 
 
+@hinted("a numpy array of uint32 words, e.g. pixels.view(np.uint32)")
 def check_packed16(pixels: np.ndarray, answer) -> bool:
     """Exercise of 02_mmio_array: 16-bit pixels packed two per 32-bit word with a numpy view.
 
@@ -159,23 +257,27 @@ def check_packed16(pixels: np.ndarray, answer) -> bool:
     uint32 -- ``pixels.view(np.uint32)``, no bit shifts and no copy.
     """
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint16:
-        raise TypeError("pixels must be a numpy array of uint16 (16-bit pixels)")
+        raise AnswerError("pixels must be a numpy array of uint16 (16-bit pixels)")
     if pixels.size % 2:
-        raise TypeError("pixels must have an even number of elements (two per 32-bit word)")
+        raise AnswerError("pixels must have an even number of elements (two per 32-bit word)")
     if not isinstance(answer, np.ndarray):
-        raise TypeError(f"answer must be a numpy array, got {type(answer).__name__}")
+        raise AnswerError(f"answer must be a numpy array of uint32 words (e.g. pixels.view(np.uint32)), "
+                          f"got {_what(answer)}")
     flat = np.ascontiguousarray(pixels).reshape(-1)
     right = flat.view(np.uint32)
+    shared = np.shares_memory(answer, pixels)
+    how = ("a view that keeps one pixel per element" if shared else
+           "one pixel per element (astype() converts each pixel into a new array, it does not pack)")
     if answer.dtype != np.uint32:
         if answer.size == flat.size and np.array_equal(answer.reshape(-1).astype(np.uint64), flat):
-            return _verdict(False, f"that is one pixel per element ({answer.dtype}): nothing is packed, and "
-                                   "astype() copies. View the uint16 data as uint32 instead.")
-        return _verdict(False, f"the words must be uint32 (what mmio.array holds); got {answer.dtype}.")
+            return _verdict(False, f"that is {how}, as {answer.dtype}: nothing is packed. View the uint16 data as "
+                                   "uint32 instead: pixels.view(np.uint32).")
+        return _verdict(False, f"the words must be uint32 (what mmio.array holds); got {answer.dtype}"
+                               f"{' (a view, but as the wrong type)' if shared else ''}.")
     words = answer.reshape(-1)
     if words.size == flat.size:
-        return _verdict(False, f"{words.size} words for {flat.size} pixels: one pixel per word (astype converts "
-                               f"each pixel, it does not pack). Packing gives {flat.size // 2} words, two pixels "
-                               "each: view the uint16 data as uint32.")
+        return _verdict(False, f"{words.size} words for {flat.size} pixels: {how}. Packing gives "
+                               f"{flat.size // 2} words, two pixels each: view the uint16 data as uint32.")
     if words.size != right.size:
         return _verdict(False, f"{words.size} words; {flat.size} pixels packed two per word make {right.size}.")
     if np.array_equal(words, right):
@@ -194,6 +296,7 @@ def check_packed16(pixels: np.ndarray, answer) -> bool:
 
 # -- 03_dma -------------------------------------------------------------------------------------------------
 
+@hinted("a whole number of bytes")
 def check_dma_max_transfer(dma, answer: int) -> bool:
     """Exercise of 03_dma: the largest transfer (bytes) one channel of ``dma`` accepts.
 
@@ -201,8 +304,10 @@ def check_dma_max_transfer(dma, answer: int) -> bool:
     ``2**c_sg_length_width - 1`` bytes -- pynq's ``dma.buffer_max_size``.
     """
     if not hasattr(dma, "buffer_max_size") or not hasattr(dma, "sendchannel"):
-        raise TypeError("dma must be a pynq AXI DMA driver, e.g. ol.dma_loop")
-    answer = _integer(answer, "answer")
+        raise AnswerError("dma must be a pynq AXI DMA driver, e.g. ol.dma_loop")
+    if isinstance(answer, str):
+        raise AnswerError(f"give a number of bytes, not the text {answer!r} (e.g. 2**20 - 1, without quotes).")
+    answer = _integer(answer, "the number of bytes")
     right = int(dma.buffer_max_size)
     bits = right.bit_length()
     if answer == right:
@@ -244,6 +349,7 @@ _DMASR_WORDS = {
 }
 
 
+@hinted("a bit number, a whole number from 0 to 31")
 def check_dma_status_bit(meaning: str, answer: int) -> bool:
     """Exercise of 03_dma: which DMASR bit number means ``meaning`` (e.g. "decode error").
 
@@ -251,20 +357,27 @@ def check_dma_status_bit(meaning: str, answer: int) -> bool:
     (``"decode error"``, ``"halted"``, ``"idle"``, ``"slave error"``, ``"internal error"``).
     """
     if not isinstance(meaning, str):
-        raise TypeError("meaning must be a string such as 'decode error' or 'DMADecErr'")
+        raise AnswerError(f"meaning must be a string such as 'decode error' or 'DMADecErr', got {_what(meaning)}")
     key = meaning.strip().lower()
     by_field = {name.lower(): bit for bit, (name, _) in DMASR_BITS.items()}
     bit = by_field.get(key, _DMASR_WORDS.get(key))
     if bit is None:
-        raise TypeError(f"no DMASR bit means {meaning!r}; try one of: " +
+        raise AnswerError(f"no DMASR bit means {meaning!r}; try one of: " +
                         ", ".join(name for name, _ in DMASR_BITS.values()))
-    answer = _integer(answer, "answer")
     name, what = DMASR_BITS[bit]
+    if isinstance(answer, str):
+        named = by_field.get(answer.strip().lower(), _DMASR_WORDS.get(answer.strip().lower()))
+        if named is not None:
+            return _verdict(False, f"{answer!r} is a name; the exercise asks for the bit's number (an int): "
+                                   f"look up {DMASR_BITS[named][0]} in the DMASR table and give its position.")
+    answer = _integer(answer, "the bit number")
     if answer == bit:
         return _verdict(True, f"bit {bit} ({name}, mask {1 << bit:#06x}): {what}.")
     if answer == 1 << bit and bit != 0:
         return _verdict(False, f"{answer:#x} is the mask of that bit; the bit number is its position: "
                                f"{answer:#x} == 1 << {bit}.")
+    if not 0 <= answer < 32:
+        return _verdict(False, f"DMASR is a 32-bit register: its bits are numbered 0 to 31, not {answer}.")
     if answer in DMASR_BITS:
         other, other_what = DMASR_BITS[answer]
         extra = (" It comes on with every error (and after stop()), so it tells you *that* the channel "
@@ -276,6 +389,7 @@ def check_dma_status_bit(meaning: str, answer: int) -> bool:
 
 # -- 04_double_buffering --------------------------------------------------------------------------------------
 
+@hinted("a speedup, a number such as 1.5")
 def check_pingpong_speedup(load_s: float, compute_s: float, answer: float) -> bool:
     """Exercise of 04_double_buffering: the speedup of double buffering over load-then-compute.
 
@@ -285,34 +399,35 @@ def check_pingpong_speedup(load_s: float, compute_s: float, answer: float) -> bo
     """
     load, compute = _number(load_s, "load_s"), _number(compute_s, "compute_s")
     if load <= 0 or compute <= 0:
-        raise TypeError("load_s and compute_s must be positive times in seconds")
+        raise AnswerError("load_s and compute_s must be positive times in seconds")
     answer = _number(answer, "answer")
     right = (load + compute) / max(load, compute)
     slow = "load (LB)" if load >= compute else "compute (COM)"
-    if _close(answer, right, 0.02):
+    if close(answer, right, 0.02):
         return _verdict(True, f"single buffering: {format_seconds(load)} + {format_seconds(compute)} per call; double "
                               f"buffering: max of the two = {format_seconds(max(load, compute))}, the {slow} stage. "
                               f"Speedup {right:.2f}x.")
-    if _close(answer, 2.0, 0.02):
+    if close(answer, 2.0, 0.02):
         return _verdict(False, "2x needs two stages of equal length; here one is longer and the pipeline "
                                f"moves at its pace: ({format_seconds(load)} + {format_seconds(compute)}) / the "
                                "longer one.")
     if answer > 2.0:
         return _verdict(False, "two overlapping stages can at most halve the time: the speedup is at most 2. "
                                "Divide the single-buffer time by the longer stage.")
-    if _close(answer, (load + compute) / min(load, compute), 0.02):
+    if close(answer, (load + compute) / min(load, compute), 0.02):
         return _verdict(False, "you divided by the shorter stage; the double-buffered pipeline waits for the "
                                "longer one every call.")
-    if _close(answer, max(load, compute) / min(load, compute), 0.02) or \
-            _close(answer, min(load, compute) / max(load, compute), 0.02):
+    if close(answer, max(load, compute) / min(load, compute), 0.02) or \
+            close(answer, min(load, compute) / max(load, compute), 0.02):
         return _verdict(False, "that is the ratio of the two stages; compare the time of one call without "
                                "overlap (load + compute) with the time with overlap (the longer stage).")
-    if _close(answer, 1 / right, 0.02):
+    if close(answer, 1 / right, 0.02):
         return _verdict(False, "upside down: speedup = old time / new time, which is more than 1.")
     return _verdict(False, f"one call takes load + compute = {format_seconds(load + compute)} without overlap; with "
                            "two buffers it takes as long as the longer stage. Divide.")
 
 
+@hinted("a stage name as a string, e.g. 'COM'")
 def check_limiting_stage(stage_s: dict, answer: str) -> bool:
     """Exercise of 04_double_buffering: which stage limits a double-buffered pipeline.
 
@@ -320,13 +435,15 @@ def check_limiting_stage(stage_s: dict, answer: str) -> bool:
     stages overlap, the pipeline runs at the pace of the longest one.
     """
     if not isinstance(stage_s, dict) or not stage_s:
-        raise TypeError("stage_s must be a dict of stage name -> seconds, e.g. {'LB': 1e-4, 'COM': 3e-4}")
+        raise AnswerError("stage_s must be a dict of stage name -> seconds, e.g. {'LB': 1e-4, 'COM': 3e-4}")
     times = {str(k): _number(v, f"stage_s[{k!r}]") for k, v in stage_s.items()}
     if not isinstance(answer, str):
-        raise TypeError("answer must be a stage name such as 'COM'")
+        raise AnswerError(f"answer must be a stage name as a string (one of {', '.join(repr(k) for k in times)}), "
+                          f"got {_what(answer)}")
     by_lower = {k.lower(): k for k in times}
     if answer.strip().lower() not in by_lower:
-        raise TypeError(f"no stage {answer!r}; the stages are {', '.join(times)}")
+        return _verdict(False, f"there is no stage {answer!r} in this measurement: its stages are "
+                               f"{', '.join(times)}. Pick the one with the longest time per call.")
     chosen = by_lower[answer.strip().lower()]
     slowest = max(times, key=times.get)
     if times[chosen] == times[slowest]:
@@ -345,6 +462,7 @@ def check_limiting_stage(stage_s: dict, answer: str) -> bool:
 STALE_DST = 0xDEAD_BEEF  #: what the check leaves in dst before the student's code runs
 
 
+@hinted("your function rowsum_on_pl(ol, image, src, dst) returning the row sums")
 def check_dram_syncs(overlay, rowsum_on_pl, rows: int = 8, cols: int = 32, seed: int = 5) -> bool:
     """Exercise of 05_shared_dram_master: run the student's PS code against the ddr_rowsum kernel.
 
@@ -357,9 +475,9 @@ def check_dram_syncs(overlay, rowsum_on_pl, rows: int = 8, cols: int = 32, seed:
     import pynq
 
     if not isinstance(overlay, pynq.Overlay) or "ddr_rowsum" not in overlay.ip_dict:
-        raise TypeError("overlay must be the lab's overlay (ol = labkit.open_board()), with the ddr_rowsum kernel")
+        raise AnswerError("overlay must be the lab's overlay (ol = labkit.open_board()), with the ddr_rowsum kernel")
     if not callable(rowsum_on_pl):
-        raise TypeError("rowsum_on_pl must be your function rowsum_on_pl(ol, image, src, dst)")
+        raise AnswerError("rowsum_on_pl must be your function rowsum_on_pl(ol, image, src, dst)")
     from .kernels.ddr_rowsum import rowsums
 
     rng = np.random.default_rng(seed)
@@ -372,7 +490,10 @@ def check_dram_syncs(overlay, rowsum_on_pl, rows: int = 8, cols: int = 32, seed:
         src.sync_to_device()
         dst[:] = STALE_DST
         dst.sync_to_device()
-        returned = rowsum_on_pl(overlay, image.copy(), src, dst)
+        try:
+            returned = rowsum_on_pl(overlay, image.copy(), src, dst)
+        except Exception as exc:  # the student's code: say what happened, do not crash the notebook
+            return _verdict(False, f"your function raised {type(exc).__name__}: {exc}")
         if returned is None:
             return _verdict(False, "your function returned None: return the row sums (e.g. np.array(dst)).")
         returned = np.array(returned, copy=True).reshape(-1)

@@ -221,7 +221,7 @@ def test_check_throughput_latency(answer, verdict, says, capsys):
 
 
 @pytest.mark.parametrize("answer, verdict, says", [
-    (7 / 30, True, "233 ms"),
+    (7 / 30, True, "233.33 ms"),
     (8 / 30, False, "other 7 frames"),
     (1 / 30, False, "one frame period"),
     (7 / 30 * 1e3, False, "milliseconds"),

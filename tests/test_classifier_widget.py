@@ -67,8 +67,8 @@ def test_toggle_between_software_and_accelerator(board):
         assert view.pipeline.use_accelerator is False
         view.run_for(0.3)
         assert view.last.engine == "software"
-        assert "speedup" in view.speed.value and "(measured)" in view.speed.value
-        assert "modelled" in view.speed.value, "the PL's own time is shown on the simulated board"
+        assert "both measured here" in view.speed.value and "Not the PL's speed" in view.speed.value
+        assert "<b>speedup" not in view.speed.value, "no measured speedup headline on the simulated board"
         assert view.time_bars.y[:, 1].sum() == 0, "no PL time when numpy classifies"
     finally:
         view.close()
@@ -158,3 +158,18 @@ def test_classifier_view_is_in_the_widget_registry():
     if not hasattr(widgets_package, "__getattr__") and "ClassifierView" not in dir(widgets_package):
         pytest.skip("labkit/widgets/__init__.py (the lazy registry) is not there yet")
     assert widgets_package.ClassifierView is ClassifierView
+
+
+def test_release_keeps_the_view_on_screen(board):
+    view = fast_view(board)
+    try:
+        assert view.frame_image.value and view.input_image.value, "placeholders, not broken images, before Start"
+        view.run_for(0.2)
+        frame = view.frame_image.value
+        view.release()
+        assert view.pipeline.closed and view.start_button.disabled and view.stop_button.disabled
+        assert view.frame_image.value == frame
+        view.start()                      # a click on Start after release: a message, no exception
+        assert "released" in view.status.value and not view.running
+    finally:
+        view.close()

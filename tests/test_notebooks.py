@@ -40,3 +40,8 @@ def test_notebook_runs_headless(path: Path) -> None:
     assert first.cell_type == "markdown" and "Goal" in first.source, "a lesson opens with its goal"
     assert any("check" in cell.source for cell in notebook.cells if cell.cell_type == "code"), \
         "a lesson ends with an exercise and its check"
+    # The exercises' first attempts are wrong: after Run All, a cell computing from one says so.
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "note_answer(" in cell.source:
+            text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+            assert "did not pass its check" in text, f"{path.name}: no note in {cell.source[:80]!r}"

@@ -14,6 +14,7 @@ from pynq import allocate
 from pynq.pl_server.device import Device
 
 import labkit.power as power
+from labkit._pynq_compat import chosen_active_device, forget_active_device
 from labkit.power_checks import check_ddr_energy, check_energy_per_image
 from labkit.boards.power_model import DEFAULT_IP_POWER, INPUT_RAIL, IP_POWER, RAILS, PowerModel, power_constants
 from labkit.sim.meter import FabricMeter
@@ -53,14 +54,14 @@ def _rail(name: str, watts: float) -> pynq.pmbus.Rail:
 @pytest.fixture
 def fake_real_board(monkeypatch):
     """pynq's active device is a real (non-simulated) board; libsensors finds what the test sets."""
-    previous = Device.__dict__.get("_active_device")
+    previous = chosen_active_device()
     Device.active_device = FakeBoard()
     found: dict = {}
     monkeypatch.setattr(pynq.pmbus, "_enumerate_sensors", lambda config_file=None: found)
     monkeypatch.delenv("BOARD", raising=False)
     yield found
     if previous is None:
-        del Device._active_device
+        forget_active_device()
     else:
         Device.active_device = previous
 
@@ -267,7 +268,17 @@ def test_power_monitor_updates_once_per_refresh_and_stops(board, dummy_comm):
     assert [row["label"] for row in table] == ["dma", "idle"]
     assert table[0]["kind"] == "modelled" and table[0]["per_item_j"] == pytest.approx(table[0]["energy_j"] / 5)
     assert "dma" in monitor.table.value and "per item" in monitor.table.value
-    assert list(monitor.span_labels.text) == ["dma", "idle"]
+    assert list(monitor.span_labels.text) == ["1", "2"]  # numbered in the plot, named in the table
+    assert ">1</b>" in monitor.table.value and "VCCINT" in monitor.legend.value
+    assert not any(line.display_legend for line in (monitor.total_line, monitor.average_line, monitor.rail_lines))
+    assert monitor.y_scale.max > max(monitor.total_line.y), "headroom above the data for the spans' bars"
+    for i in range(12):                       # more spans than a short table would keep: every row stays
+        monitor.mark(f"run {i}")
+    monitor.mark(None)
+    monitor.refresh(force=True)
+    assert "dma" in monitor.table.value and "run 11" in monitor.table.value
+    # spans too close for their numbers: some numbers are left out of the plot, never drawn on each other
+    assert "" in list(monitor.span_labels.text) and "run 11" in monitor.table.value
 
 
 def test_power_monitor_resolves_from_the_widgets_package():
@@ -302,3 +313,13 @@ def test_check_energy_per_image(capsys):
 def test_meter_is_shared_per_board(board):
     assert meter_for(board.device) is meter_for(board.device)
     assert power.open_power(board).meter is meter_for(board.device)
+
+
+def test_span_numbers_never_touch_on_the_same_height():
+    from labkit.widgets.power import LABEL_ROWS, _spaced_numbers
+
+    far = [(float(i), i + 1) for i in range(6)]               # one second apart on a 6 s axis: all shown
+    assert _spaced_numbers(far, width=6.0) == [str(n) for _, n in far]
+    close = [(0.001 * i, i + 1) for i in range(12)]            # a millisecond apart: one number per height
+    texts = _spaced_numbers(close, width=6.0)
+    assert sum(1 for t in texts if t) == LABEL_ROWS and texts[0] == "1"

@@ -96,7 +96,7 @@ def test_nothing_outside_sim_reaches_into_the_simulated_board():
                 offenders.append(f"{path.relative_to(LABKIT.parent)}:{n}: {line.strip()}")
     notebooks = LABKIT.parent / "notebooks"
     for nb in sorted(notebooks.glob("*.ipynb")):
-        if re.search(r"SimDevice|\.device\.fabric|\.device\.profile", nb.read_text(encoding="utf-8")):
+        if re.search(r"SimDevice|\.device\.fabric|\.device\.profile|labkit\.sim\b", nb.read_text(encoding="utf-8")):
             offenders.append(str(nb.relative_to(LABKIT.parent)))
     assert not offenders, "use labkit.probe(ol) instead:\n" + "\n".join(offenders)
 

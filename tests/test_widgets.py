@@ -15,6 +15,7 @@ import threading
 import time
 
 import comm
+import bqplot as bq
 import numpy as np
 import pytest
 
@@ -22,6 +23,8 @@ import labkit.widgets as lw
 from labkit.bench import BenchRecord, PhaseStats, Sweep
 from labkit.transfer import Phase, TransferResult, make_input, run
 from labkit.widgets import BandwidthPlot, PingPongTimeline, SweepProgress, TransferRace
+from labkit.widgets.bandwidth import limit_tag
+from labkit.widgets.timeline import first_calls_end
 from labkit.widgets._common import Throttle
 
 BOARD = "PYNQ-Z1 (simulated, host pace)"
@@ -307,8 +310,14 @@ def test_bandwidth_limits_are_labelled_measured_and_modelled(board):
     assert by_name["axi_lite"].mb_per_s == pytest.approx(20.0) and "AXI-Lite" in by_name["axi_lite"].label
     lines = plot._limit_lines
     assert [line.labels[0] for line in lines] == [lim.label for lim in plot.limits]
-    assert list(plot._limit_labels.text) == [lim.label for lim in plot.limits]  # written in the plot
+    # written right of the plot, where no data line crosses them; the full labels are in the caption
+    assert list(plot._limit_labels.text) == [limit_tag(lim) for lim in plot.limits]
+    assert "HP port 800 MB/s (modelled)" in plot._limit_labels.text and not plot._limit_labels.apply_clip
+    assert all(lim.label in plot._caption.value for lim in plot.limits)
     assert plot._limit_labels.y == pytest.approx([lim.mb_per_s for lim in plot.limits], rel=1e-6)
+    # the legend is the caption (a bqplot legend sits on the data): every method by colour, every line style
+    assert not any(line.display_legend for line in [*plot._estimated.values(), *plot._measured.values()])
+    assert all(m in plot._caption.value for m in METHODS) and "dotted: limits" in plot._caption.value
 
 
 def test_bandwidth_without_a_simulated_board_draws_only_the_measured_copy_limit():
@@ -367,8 +376,15 @@ def test_timeline_has_lb_com_sb_rows_for_single_and_double_buffering(pingpong_ru
             assert np.isfinite(x[row]).sum() >= 2 and set(y[row][np.isfinite(y[row])]) == {row}
         assert np.nanmin(x) == 0.0  # microseconds from the first interval
     # the same time axis for both runs
-    assert tl._single.lines.scales["x"] is tl._double.lines.scales["x"] is tl.x
-    assert tl.x.max >= max(tl._single.span_us, tl._double.span_us)
+    assert (tl._single.lines.scales["x"], tl._double.lines.scales["x"]) == tl.x_scales
+    # it opens on the first calls (where turns vs overlap show), and zooms out to the whole run
+    assert tl.zoom.value == "start"
+    for panel in (tl._single, tl._double):
+        assert panel.first_calls_us <= panel.x.max < panel.span_us
+    tl.zoom.value = "all"  # the whole run: the same time axis for both
+    assert tl.x_scales[0].max == tl.x_scales[1].max >= max(tl._single.span_us, tl._double.span_us)
+    tl.zoom.value = "start"
+    assert isinstance(tl._single.figure.interaction, bq.interacts.PanZoom)
     assert "modelled PL time (simulated board)" in tl._caption.value and "not measured" in tl._caption.value
     assert "single buffering (dma)" in tl._single.figure.title
     assert "double buffering (dma_pingpong)" in tl._double.figure.title
@@ -378,7 +394,7 @@ def test_timeline_has_lb_com_sb_rows_for_single_and_double_buffering(pingpong_ru
     comms.reset()
     tl.show(single, double)  # redraw: traits only, one message per changed widget
     assert len(comms.comms) == n_widgets
-    assert all(len(updates(w)) <= 1 for w in (tl._single.lines, tl._double.lines, tl.x))
+    assert all(len(updates(w)) <= 1 for w in (tl._single.lines, tl._double.lines, *tl.x_scales))
 
 
 def test_timeline_from_board(board):
@@ -389,7 +405,10 @@ def test_timeline_from_board(board):
 
 def test_timeline_bounds_the_intervals_it_draws(pingpong_runs):
     tl = PingPongTimeline(*pingpong_runs, max_intervals=4)
-    assert np.isfinite(tl._single.lines.x).sum() == 2 * 4
+    x = tl._single.lines.x
+    drawn = sum(int(np.sum(np.isfinite(r[:-1]) & np.isfinite(r[1:]) & (r[1:] != r[:-1]))) for r in x)
+    assert drawn == 4  # bars of non-zero length
+    assert np.all(np.isfinite(x[:, -1])), "no line ends on NaN (bqplot would place its label at undefined)"
     assert "first 4 of" in tl._summary.value
 
 
@@ -423,3 +442,13 @@ def test_sweep_progress_widget(board):
     Sweep(["dma"], [1024], overlay=board, repeats=1, progress=failing,
           options={"dma": {"chunk_words": 0}}).run(raise_errors=False)
     assert failing.bar.bar_style == "danger" and "chunk_words" in failing.failures.value
+
+
+def test_first_calls_stop_before_a_long_idle_gap():
+    # single buffering with the PS busy after the first call: the view keeps that call only
+    single = {"LB": [(0, 100), (5000, 5100)], "COM": [(100, 200), (5100, 5200)], "SB": [(100, 210)]}
+    assert first_calls_end(single) == 210
+    # double buffering, calls back to back: four calls, and what starts inside them
+    double = {"LB": [(0, 100), (120, 220), (240, 340), (360, 460), (480, 580)], "COM": [(120, 200), (400, 470)]}
+    assert first_calls_end(double) == 470
+    assert first_calls_end({"LB": []}) == 0.0

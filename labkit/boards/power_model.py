@@ -53,6 +53,8 @@ from typing import Iterator, Mapping
 
 from labkit.kernels import cnn_classifier, ddr_rowsum, mmio_rowsum, pp_load_compute, pp_store
 
+from labkit.errors import DesignError
+
 from .profiles import BoardProfile, Sourced, get_profile
 
 #: Xilinx catalogue VLNVs of the infrastructure IPs priced below (the lab's kernels carry their own).
@@ -195,8 +197,6 @@ def power_constants(profile: str | BoardProfile | None = None) -> PowerConstants
     try:
         return _CONSTANTS[name]
     except KeyError:
-        from labkit.errors import DesignError
-
         raise DesignError(f"the power model has no constants for {name}; it models {', '.join(_CONSTANTS)}") from None
 
 

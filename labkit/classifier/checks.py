@@ -11,7 +11,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..checks import _verdict
+from ..checks import AnswerError, _number, _verdict, close, hinted
+from ..timing import format_seconds
 from .pipeline import FrameResult, throughput_and_latency
 from .preprocessing import Preprocessed
 
@@ -19,7 +20,7 @@ __all__ = ["check_throughput_latency", "check_batch_wait"]
 
 
 def _close(a: float, b: float, rel: float = 1e-6) -> bool:
-    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+    return close(a, b, rel, abs_tol=1e-12)
 
 
 def _synthetic_run(batch: int, frames: int, camera_period: float, work: float) -> list[FrameResult]:
@@ -89,12 +90,15 @@ def _diagnose(results: Sequence[FrameResult], fps: float, latency: float) -> lis
     return problems
 
 
+@hinted("a function fn(results) returning (frames per second, mean latency in seconds)")
 def check_throughput_latency(fn: Callable[[Sequence[FrameResult]], tuple[float, float]]) -> bool:
     """Exercise of notebook 06: ``fn(results) -> (frames per second, mean latency in seconds)``.
 
     ``fn`` is tried on two made-up runs of a 10 frames/s camera, one frame per kernel run and four
     frames per kernel run, where the right answers are known.
     """
+    if not callable(fn):
+        raise AnswerError(f"pass your function itself (its name, without calling it), got {type(fn).__name__}")
     runs = {1: _synthetic_run(1, 12, 0.1, 0.02), 4: _synthetic_run(4, 12, 0.1, 0.03)}
     for batch, results in runs.items():
         try:
@@ -105,6 +109,9 @@ def check_throughput_latency(fn: Callable[[Sequence[FrameResult]], tuple[float, 
             fps, latency = (float(v) for v in answer)
         except (TypeError, ValueError):
             return _verdict(False, f"return two numbers, (frames per second, latency in seconds); got {answer!r}")
+        if not (math.isfinite(fps) and math.isfinite(latency)):
+            return _verdict(False, f"your function returned ({fps}, {latency}): a NaN or an infinity. Check what "
+                                   "you divided by (an empty list, or two equal times).")
         problems = _diagnose(results, fps, latency)
         if problems:
             return _verdict(False, f"with batch {batch}: " + "; ".join(problems) + ".")
@@ -115,24 +122,37 @@ def check_throughput_latency(fn: Callable[[Sequence[FrameResult]], tuple[float, 
                           "a little work per frame, and every frame but the last of a batch waited for the others.")
 
 
+HUMAN_REL = 0.02  #: a typed answer within 2% counts (students round)
+
+
+@hinted("a time in seconds (a float), e.g. 0.1")
 def check_batch_wait(batch: int, camera_fps: float, answer: float) -> bool:
     """Exercise of notebook 06: how long the *first* frame of a batch waits for the batch to fill (seconds).
 
     The first frame is captured, then ``batch - 1`` more frames must arrive, one every
-    ``1 / camera_fps`` seconds, before the kernel run can start.
+    ``1 / camera_fps`` seconds, before the kernel run can start.  Within 2 % counts as right.
     """
-    if batch < 1 or camera_fps <= 0:
-        raise ValueError("batch must be at least 1 and camera_fps positive")
-    right = (batch - 1) / camera_fps
-    if _close(float(answer), right):
-        return _verdict(True, f"{batch - 1} more frames at {camera_fps:g} frames/s take {right * 1e3:.0f} ms: "
+    batch_n, fps = _number(batch, "batch"), _number(camera_fps, "camera_fps")
+    if batch_n < 1 or fps <= 0:
+        raise AnswerError(f"batch must be at least 1 and camera_fps positive, got batch={batch!r}, "
+                          f"camera_fps={camera_fps!r}")
+    answer = _number(answer, "your answer")
+    right = (batch_n - 1) / fps
+    if _close(answer, right, HUMAN_REL):
+        return _verdict(True, f"{batch_n - 1:g} more frames at {fps:g} frames/s take {format_seconds(right)}: "
                               f"that much latency is added before the PL even starts.")
-    if _close(float(answer), right * 1e3):
-        return _verdict(False, "that is in milliseconds; answer in seconds.")
-    if _close(float(answer), batch / camera_fps):
-        return _verdict(False, "the first frame is already there when the wait starts: it waits for the "
-                               f"other {batch - 1} frames, not for {batch}.")
-    if _close(float(answer), 1 / camera_fps):
-        return _verdict(False, "that is one frame period; the first frame waits for every other frame of the batch.")
-    return _verdict(False, f"{answer} s is not it: the frames arrive one every 1/{camera_fps:g} s, and the first "
-                           f"frame waits until the last of the {batch} has arrived.")
+    mistakes = {
+        right: "",
+        batch_n / fps: f"the first frame is already there when the wait starts: it waits for the other "
+                       f"{batch_n - 1:g} frames, not for {batch_n:g}",
+        1 / fps: "that is one frame period; the first frame waits for every other frame of the batch",
+        (batch_n - 1) * fps: f"frames/s x frames is not a time: a frame arrives every 1/{fps:g} s, divide",
+    }
+    for factor, unit in ((1.0, ""), (1e3, "milliseconds"), (1e6, "microseconds")):
+        for value, why in mistakes.items():
+            if _close(answer, value * factor, HUMAN_REL) and (why or unit):
+                in_unit = f"that is in {unit}: answer in seconds (divide by {factor:g})" if unit else ""
+                return _verdict(False, "; and ".join(part for part in (why, in_unit) if part) + ".")
+    return _verdict(False, f"{format_seconds(answer)} is not it: the frames arrive one every 1/{fps:g} s "
+                           f"({format_seconds(1 / fps)}), and the first frame waits until the last of the "
+                           f"{batch_n:g} has arrived.")

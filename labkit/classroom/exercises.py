@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
-from ..checks import _verdict
+from ..checks import _verdict, close
 from .report import calibration
 
 __all__ = ["check_calibration_ratio"]
 
 
 def _close(a: float, b: float, rel: float = 0.03) -> bool:
-    return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= rel * abs(b)
+    return close(a, b, rel)
 
 
 def check_calibration_ratio(df: pd.DataFrame, profile: str, answer: Any) -> bool:

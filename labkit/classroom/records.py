@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from .._pynq_compat import chosen_active_device
 from .._version import __version__
 from ..board import board_label
 from ..errors import LabkitError
@@ -99,9 +100,7 @@ def _versions() -> tuple[str, str]:
 
 def _active_device() -> Any:
     """pynq's active device if one is already chosen (never probes for devices just to label a record)."""
-    from pynq.pl_server.device import Device
-
-    return vars(Device).get("_active_device")
+    return chosen_active_device()
 
 
 def _overlay_of(device: Any) -> str:

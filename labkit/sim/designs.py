@@ -31,7 +31,7 @@ from .ip.axis_fifo import FIFO_VLNV
 from .ip.base import IPSpec
 from labkit.boards.profiles import BoardProfile
 
-__all__ = ["Design", "SimParser", "DESIGNS", "get_design", "design_file", "read_design_file",
+__all__ = ["Design", "SimParser", "fclk_divisors", "DESIGNS", "get_design", "design_file", "read_design_file",
            "PS7_NAME", "PS7_VLNV"]
 
 PS7_NAME = "processing_system7_0"
@@ -113,10 +113,25 @@ class Design:
         }
         return result
 
-    def clock_dict(self) -> dict[int, dict]:
-        """``clock_dict``: pynq's Overlay.download sets each enabled FCLK to its frequency."""
-        return {i: ({"enable": 1, "frequency": self.clocks[i]} if i in self.clocks
-                    else {"enable": 0, "frequency": 100.0}) for i in range(4)}
+    def clock_dict(self, profile: BoardProfile) -> dict[int, dict]:
+        """``clock_dict`` with every field a Zynq-7000 ``.hwh`` gives pynq, so each pynq finds its own.
+
+        pynq 4.0 sets each enabled FCLK from ``frequency``; pynq 3.1 from ``divisor0``/``divisor1``
+        (``Clocks.set_pl_clk(i, div0, div1)``) and resets the disabled ones to pynq's default.  A
+        ``.hwh`` records both (``PCW_FPGA<i>_PERIPHERAL_FREQMHZ``, ``PCW_FCLK<i>_PERIPHERAL_DIVISOR0/1``,
+        ``PCW_FCLK<i>_PERIPHERAL_CLKSRC``; pynqmetadata's ``ZynqProcSysCore``), so the design does too.
+        A disabled clock carries the divisors Vivado writes for one (1, 1).
+        """
+        io_pll_mhz = float(profile.ref_clk_mhz) * float(profile.io_pll_fdiv)
+        result: dict[int, dict] = {}
+        for i in range(4):
+            if i in self.clocks:
+                div0, div1 = fclk_divisors(io_pll_mhz, self.clocks[i])
+                result[i] = {"enable": 1, "frequency": self.clocks[i], "divisor0": div0, "divisor1": div1,
+                             "src_sel": "IO PLL"}
+            else:
+                result[i] = {"enable": 0, "frequency": 100.0, "divisor0": 1, "divisor1": 1, "src_sel": "IO PLL"}
+        return result
 
     def mem_dict(self, profile: BoardProfile) -> dict[str, dict]:
         return {"PSDDR": {"fullpath": "PSDDR", "type": "DDR", "tag": "PSDDR", "used": 1, "streaming": False,
@@ -128,6 +143,25 @@ class Design:
         return SimParser(self, profile)
 
 
+#: Width of each FCLK divisor field in FPGAn_CLK_CTRL (UG585 appendix B.28: DIVISOR0/DIVISOR1 are 6 bits).
+_FCLK_DIVISOR_MAX = 63
+
+
+def fclk_divisors(pll_mhz: float, fclk_mhz: float) -> tuple[int, int]:
+    """The two FCLK divisors that bring ``pll_mhz`` closest to ``fclk_mhz`` (ties: the smallest DIVISOR1).
+
+    The pair Vivado's PS7 configuration records as ``PCW_FCLK<i>_PERIPHERAL_DIVISOR0/1`` for a
+    requested ``PCW_FPGA<i>_PERIPHERAL_FREQMHZ``: FCLK = PLL / (DIVISOR0 x DIVISOR1).  Vivado may
+    pick another pair with the same product (e.g. 5 x 2 for 10); the clock is the same.
+    """
+    if fclk_mhz <= 0 or fclk_mhz > pll_mhz:
+        raise DesignError(f"an FCLK of {fclk_mhz} MHz cannot be divided from a {pll_mhz} MHz PLL; "
+                          f"choose a frequency between {pll_mhz / _FCLK_DIVISOR_MAX ** 2:.3f} and {pll_mhz} MHz")
+    best = min(((abs(pll_mhz / (d0 * d1) - fclk_mhz), d1, d0)
+                for d0 in range(1, _FCLK_DIVISOR_MAX + 1) for d1 in range(1, _FCLK_DIVISOR_MAX + 1)))
+    return best[2], best[1]
+
+
 class SimParser:
     """What ``Device.get_bitfile_metadata`` returns: the attributes pynq's Overlay and Device read."""
 
@@ -135,7 +169,7 @@ class SimParser:
         self.design = design
         self.ip_dict = design.ip_dict()
         self.mem_dict = design.mem_dict(profile)
-        self.clock_dict = design.clock_dict()
+        self.clock_dict = design.clock_dict(profile)
         self.gpio_dict: dict = {}
         self.interrupt_controllers: dict = {}
         self.interrupt_pins: dict = {}

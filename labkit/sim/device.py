@@ -167,6 +167,11 @@ class SimDevice(pynq.Device):
         """pynq's metadata cache is a board-file optimisation; nothing to cache here."""
 
     def close(self) -> None:
+        """Stop the simulated PL's worker thread; the board stays usable, as a real one does.
+
+        pynq 3.1's ``Overlay.free()`` calls this (4.0's does not); a later ``Overlay`` on the
+        same device downloads again and works.
+        """
         self.fabric.close()
 
     def __repr__(self) -> str:

@@ -103,7 +103,7 @@ class Fabric:
         self._ps_config = np.zeros(_CFG_LEN, dtype=np.float64)  # PS-internal registers cost no GP-port time
         self._pace = check_pace(pace)
         self._lock = threading.RLock()
-        self._worker = PLWorker()
+        self._worker: PLWorker | None = PLWorker()  # None once closed, until the next PL work
         self._port_bytes: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "write": 0})
         #: seconds spent in the simulation's own bookkeeping outside the register hooks (syncs)
         self.extra_overhead_s = 0.0
@@ -283,14 +283,20 @@ class Fabric:
         """
         if task is None or task.done():
             return True
-        if self._worker.help_until(task, SETTLE_TIMEOUT_S):
+        if task.worker.help_until(task, SETTLE_TIMEOUT_S):
             return True
         self.log_event("pl", f"data work not done after {SETTLE_TIMEOUT_S} s: the status reads busy")
         return False
 
     def submit(self, ops: list[tuple], keep: tuple = ()) -> PLTask:
         """Queue PL data work (memcpy / kernel-call operations, see worker.py), in order."""
-        return self._worker.submit(ops, keep)
+        worker = self._worker
+        if worker is None:  # closed: start the worker again (see close())
+            with self._lock:
+                if self._worker is None:
+                    self._worker = PLWorker()
+                worker = self._worker
+        return worker.submit(ops, keep)
 
     # -- counters ----------------------------------------------------------------------------------
     def log_event(self, ip: str, message: str) -> None:
@@ -325,7 +331,15 @@ class Fabric:
         )
 
     def close(self) -> None:
-        """Stop the worker thread (the board object is unusable afterwards)."""
+        """Stop the IPs' work in flight and the worker thread; the next PL work starts a new worker.
+
+        Closing releases what the host holds, it does not take the board away: pynq 3.1's
+        ``Overlay.free()`` closes the device, and the next ``Overlay`` on it must work, as it does
+        on a board.  Work queued before the close is dropped, as a PL reconfiguration would.
+        """
         for model in self.ips.values():
             model.shutdown()
-        self._worker.shutdown()
+        with self._lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown()

@@ -16,6 +16,10 @@ fit into it without forking pynq:
   simulated board is active it returns the power model's rails instead
   (:func:`install_power_rails`); on any other device, pynq's own function runs.
 
+The private pynq attributes behind the first three are read and reset only
+through :mod:`labkit._pynq_compat`, the one module that touches pynq's private
+state, tested on pynq 3.1.2 and 4.0.0.
+
 Interrupts and GPIO need UIO and sysfs, which only a board has: the simulated
 designs declare none, so pynq never creates one.
 """
@@ -28,28 +32,31 @@ import pynq
 from pynq.pl_server.device import Device
 from pynq.ps import Clocks
 
+from labkit._pynq_compat import (chosen_active_device, forget_active_device, forget_clock_registers,
+                                 forget_probed_devices, probed_devices)
+
 from .device import SimDevice, sim_wanted
 
 __all__ = ["install", "use_device", "active_sim_device", "install_power_rails"]
 
 def install() -> None:
     """Make pynq's device list include the simulated board when it should, and its rails (idempotent)."""
-    cached = Device.__dict__.get("_devices")
+    cached = probed_devices()
     if cached is not None and sim_wanted() and not any(isinstance(d, SimDevice) for d in cached):
-        del Device._devices  # probed before labkit was imported: probe again
-        if "_active_device" in Device.__dict__ and Device._active_device not in Device.devices:
-            del Device._active_device
+        forget_probed_devices()  # probed before labkit was imported: probe again
+        chosen = chosen_active_device()
+        if chosen is not None and chosen not in Device.devices:
+            forget_active_device()
     install_power_rails()
 
 
 def use_device(device: pynq.Device) -> None:
     """Make ``device`` the one pynq uses by default (MMIO, allocate, Overlay, Clocks)."""
-    if Device.__dict__.get("_active_device") is not device:
+    if chosen_active_device() is not device:
         Device.active_device = device
     if Clocks.device is not device:
         Clocks.set_device(device)
-        if "_real_instance" in Clocks.__dict__:
-            del Clocks._real_instance  # built for another device's registers
+        forget_clock_registers()  # built for another device's registers
 
 
 def active_sim_device() -> SimDevice | None:

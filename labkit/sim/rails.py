@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynq.pmbus import Rail
 
-from labkit.boards.power_model import INPUT_RAIL, RAILS
+from labkit.boards.power_model import INPUT_RAIL, RAILS, has_power_model
 
 from .meter import FabricMeter
 
@@ -133,8 +133,6 @@ def sim_rails(device: "SimDevice") -> dict[str, SimRail]:
     A board the power model does not cover (ZCU104, KV260 for now) has none, as ``pynq.get_rails()``
     returns ``{}`` on a board without PMBus sensors.
     """
-    from labkit.boards.power_model import has_power_model
-
     if not has_power_model(device.profile):
         return {}
     return dict(_entry(device)[1])

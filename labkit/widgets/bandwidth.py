@@ -31,6 +31,14 @@ from ._common import (KIND_COLORS, Limit, RecordView, SweepFollower, Throttle, d
 __all__ = ["BandwidthPlot"]
 
 MAX_POINTS = 64  #: sizes kept per method (the oldest is dropped): a bounded window
+#: what the chart writes at the right end of each limit's line (the full label is in the caption)
+LIMIT_NAMES = {"copy": "numpy.copyto", "hp": "HP port", "axi_lite": "AXI-Lite, GP port"}
+LABEL_MARGIN_PX = 200  #: room right of the plot for the limits' names, so no data line crosses them
+
+
+def limit_tag(limit: Limit) -> str:
+    """Short name of a limit for the chart: ``"HP port 800 MB/s (modelled)"``."""
+    return f"{LIMIT_NAMES.get(limit.name, limit.name)} {limit.mb_per_s:,.0f} MB/s ({limit.kind})"
 
 
 def _size_ticks(lo: float, hi: float) -> list[int]:
@@ -75,7 +83,7 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
         for m in self.methods:
             color = method_color(m)
             self._measured[m] = bq.Lines(x=empty, y=empty, scales=scales, colors=[color], marker="circle",
-                                         marker_size=24, labels=[f"{m} (measured)"], display_legend=True,
+                                         marker_size=24, labels=[f"{m} (measured)"], display_legend=False,
                                          tooltip=bq.Tooltip(fields=["x", "y"], labels=["bytes", "MB/s measured"],
                                                             formats=[",.0f", ".3g"]))
             self._estimated[m] = bq.Lines(x=empty, y=empty, scales=scales, colors=[color], line_style="dashed",
@@ -87,11 +95,12 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
             bq.Lines(x=f32([1e3, 1e7]), y=f32([lim.mb_per_s] * 2), scales=scales, colors=[KIND_COLORS[lim.kind]],
                      line_style="dotted", stroke_width=2, labels=[lim.label], display_legend=False)
             for lim in self.limits]
-        # The limits' names, written just above their lines at the left edge (inside the plot).
-        self._limit_labels = bq.Label(x=f32([1e3] * len(self.limits)), y=f32([lim.mb_per_s for lim in self.limits]),
-                                      text=[lim.label for lim in self.limits], scales=scales, default_size=11,
+        # The limits' names, right of the plot at the end of their lines: outside the data, so no line
+        # crosses them (apply_clip=False lets them sit in the figure's right margin).
+        self._limit_labels = bq.Label(x=f32([1e7] * len(self.limits)), y=f32([lim.mb_per_s for lim in self.limits]),
+                                      text=[limit_tag(lim) for lim in self.limits], scales=scales, default_size=11,
                                       colors=[KIND_COLORS[lim.kind] for lim in self.limits], align="start",
-                                      x_offset=4, y_offset=-8)
+                                      x_offset=6, y_offset=4, apply_clip=False)
         # Log axes: ticks at sizes in KiB/MiB and at decades of MB/s (d3's own log ticks overlap).
         self._x_axis = bq.Axis(scale=self._x, label="bytes per transfer (log scale)",
                                tick_values=np.array(_size_ticks(1e3, 1e7)),
@@ -102,9 +111,9 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
             marks=self._limit_lines + [self._limit_labels] + list(self._estimated.values())
             + list(self._measured.values()),
             axes=[self._x_axis, self._y_axis],
-            title="bandwidth against transfer size", legend_location="bottom-right",
-            fig_margin=dict(top=40, bottom=50, left=80, right=20),
-            layout=widgets.Layout(width="100%", height=height))
+            title="bandwidth against transfer size",
+            fig_margin=dict(top=40, bottom=50, left=80, right=LABEL_MARGIN_PX if self.limits else 20),
+            layout=widgets.Layout(width="98%", height=height))  # 100% + the output's padding scrolls sideways
         self._caption = widgets.HTML(value=self._caption_html("", "", False))
         super().__init__(children=[self._caption, self._figure], **kwargs)
         self._throttle = Throttle(self._render, throttle_s)
@@ -155,25 +164,34 @@ class BandwidthPlot(SweepFollower, widgets.VBox):
             self._x_axis.tick_values = np.array(ticks)
             self._x_axis.tick_labels = {v: format_size(v) for v in ticks}
             self._y_axis.tick_values = np.array(decade_ticks(y_lo, y_hi))
-            self._limit_labels.x = f32([x_lo * 1.05] * len(self.limits))
+            self._limit_labels.x = f32([x_hi] * len(self.limits))
             for m, vs in snapshot.items():
                 self._measured[m].x = f32([v.nbytes_in for v in vs])
                 self._measured[m].y = f32([v.mb_per_s for v in vs])
                 est = [v for v in vs if v.estimated_mb_per_s]
                 self._estimated[m].x = f32([v.nbytes_in for v in est])
                 self._estimated[m].y = f32([v.estimated_mb_per_s for v in est])
-                if est:
-                    self._estimated[m].labels = [f"{m} ({estimated_label(profile)})"]
             for line in self._limit_lines:
                 line.x = f32([x_lo, x_hi])
             self._caption.value = self._caption_html(machine, profile, simulated)
 
     def _caption_html(self, machine: str, profile: str, simulated: bool) -> str:
+        """Short lines: what is plotted, which colour is which method, what each line style is, the limits.
+
+        The legend is here rather than in the plot: a bqplot legend sits on the data (and long labels
+        run out of the figure).
+        """
         machine = machine or this_machine()
-        text = (f"<b>Bandwidth</b>: solid lines <b>{html_escape(measured_label(machine))}</b> "
-                "(median MB/s of the input, 10^6 bytes per second)")
+        chips = " &nbsp; ".join(f"<span style='color:{method_color(m)}'>&#9632;</span> {html_escape(m)}"
+                                for m in self.methods)
+        styles = [f"solid: <b>{html_escape(measured_label(machine))}</b>"]
         if simulated:
-            text += (f"; dashed lines <b>{html_escape(estimated_label(profile))}</b>, simulated board")
+            styles.append(f"dashed: <b>{html_escape(estimated_label(profile))}</b> (simulated board)")
         if self.limits:
-            text += "; dotted lines: limits, " + "; ".join(html_escape(lim.label) for lim in self.limits)
+            styles.append("dotted: limits, named at the right")
+        text = ("<b>Bandwidth</b>: median MB/s of the input (10^6 bytes per second) against bytes per transfer"
+                f"<br>{chips}<br>" + " &nbsp;&middot;&nbsp; ".join(styles))
+        if self.limits:
+            text += ("<br><small>limits: " + "; ".join(html_escape(lim.label) for lim in self.limits)
+                     + "</small>")
         return text

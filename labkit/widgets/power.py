@@ -44,9 +44,11 @@ __all__ = ["PowerMonitor", "Mark"]
 
 PALETTE = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 TOTAL_COLOR, AVERAGE_COLOR = "#222222", "#ff7f0e"
-TABLE_ROWS = 8
-MAX_MARKS = 64
-BAND_Y = 0.97  #: where the "what ran" bars sit, on a 0..1 scale over the plot
+MAX_MARKS = 64  #: marked spans kept (the table lists all of them, in a scrolling box)
+BAND_Y = 0.96  #: where the "what ran" bars sit, on a 0..1 scale over the plot
+LABEL_ROWS = 3  #: span numbers cycle through this many heights, so neighbours do not collide
+LABEL_EM = 0.018  #: room one digit of a span's number needs, as a share of the time axis (about 12 px of 700)
+HEADROOM = 1.45  #: y axis up to this x the highest line: the bars and their numbers sit above the data
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Mark:
     color: str
     end: float | None = None
     energy: EnergyMeasurement | None = None
+    number: int = 0  #: 1, 2, 3 ... in the order the spans were marked: the plot writes it, the table names it
     _monitor: "PowerMonitor | None" = None
     _measure: Any = None
 
@@ -123,6 +126,7 @@ class PowerMonitor:
         self.samples_taken = 0
         self.refreshes = 0
         self.errors: list[str] = []
+        self._marked = 0  #: spans marked so far: the next one's number is this + 1
         self._build()
 
     # -- the figure, built once ------------------------------------------------------------------------------
@@ -132,32 +136,48 @@ class PowerMonitor:
         self.y_scale = bq.LinearScale(min=0.0)
         band = bq.LinearScale(min=0.0, max=1.0)
         empty = np.zeros(0, dtype=np.float32)
+        # No bqplot legend: it sits on the plot (and on the total line). The legend is HTML, beside it.
         self.rail_lines = bq.Lines(x=empty, y=np.zeros((max(1, len(self.rail_names)), 0), dtype=np.float32),
                                    scales={"x": self.x_scale, "y": self.y_scale},
                                    colors=PALETTE[: max(1, len(self.rail_names))], labels=self.rail_names or [""],
-                                   display_legend=bool(self.rail_names), stroke_width=1.5,
-                                   visible=bool(self.rail_names))
+                                   display_legend=False, stroke_width=1.5, visible=bool(self.rail_names))
         self.total_line = bq.Lines(x=empty, y=empty, scales={"x": self.x_scale, "y": self.y_scale},
                                    colors=[TOTAL_COLOR], labels=[f"total ({self.source.total_rail or 'sum'})"],
-                                   display_legend=True, stroke_width=2)
+                                   display_legend=False, stroke_width=2)
         self.average_line = bq.Lines(x=empty, y=empty, scales={"x": self.x_scale, "y": self.y_scale},
                                      colors=[AVERAGE_COLOR], labels=[f"total, {self.average_s:g} s average"],
-                                     display_legend=True, stroke_width=3, line_style="dashed")
+                                     display_legend=False, stroke_width=3, line_style="dashed")
         self.span_lines = bq.Lines(x=np.zeros((1, 2), np.float32), y=np.full((1, 2), BAND_Y, np.float32),
                                    scales={"x": self.x_scale, "y": band}, colors=["white"], stroke_width=10,
                                    visible=False)
         self.span_labels = bq.Label(x=empty, y=empty, text=[], scales={"x": self.x_scale, "y": band},
-                                    colors=[TOTAL_COLOR], default_size=12, y_offset=14, align="middle")
+                                    colors=[TOTAL_COLOR], default_size=12, font_weight="bold", y_offset=16,
+                                    align="middle")
         axes = [bq.Axis(scale=self.x_scale, label="time (s, measured on this computer)"),
                 bq.Axis(scale=self.y_scale, orientation="vertical", label=f"power (W, {kind})")]
         self.figure = bq.Figure(marks=[self.rail_lines, self.total_line, self.average_line, self.span_lines,
                                        self.span_labels],
-                                axes=axes, title=f"Board power, {kind}: {self.source.source}",
-                                legend_location="top-left", animation_duration=0,
-                                layout=widgets.Layout(width="100%", height="380px"))
+                                axes=axes, title=f"Board power ({kind})",  # short: a bqplot title does not wrap
+                                animation_duration=0, fig_margin=dict(top=50, bottom=50, left=60, right=15),
+                                layout=widgets.Layout(flex="1 1 0%", min_width="0", height="380px"))
+        self.legend = widgets.HTML(value=self._legend_html(), layout=widgets.Layout(flex="0 0 auto",
+                                                                                     margin="50px 0 0 0"))
         self.table = widgets.HTML(value=self._table_html())
         self.status = widgets.HTML(value=self._status_html())
-        self.widget = widgets.VBox([self.figure, self.status, self.table])
+        self.widget = widgets.VBox([widgets.HBox([self.figure, self.legend]), self.status, self.table])
+
+    def _legend_html(self) -> str:
+        """Which line is which, outside the plot: rails, the total, its average, the numbered spans."""
+        def row(color: str, dash: str, width: int, label: str) -> str:
+            return (f"<div style='white-space:nowrap'><span style='display:inline-block;width:26px;"
+                    f"border-top:{width}px {dash} {color};vertical-align:middle;margin-right:6px'></span>"
+                    f"{html.escape(label)}</div>")
+        rows = [row(TOTAL_COLOR, "solid", 2, self.total_line.labels[0]),
+                row(AVERAGE_COLOR, "dashed", 3, self.average_line.labels[0])]
+        rows += [row(color, "solid", 2, name) for name, color in zip(self.rail_names, PALETTE)]
+        rows.append("<div style='margin-top:6px'><small>coloured bars at the top: what ran,<br>"
+                    "numbered as in the table below</small></div>")
+        return "<div style='font-size:12px;line-height:1.6'>" + "".join(rows) + "</div>"
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -237,7 +257,8 @@ class PowerMonitor:
             return None
         colors = {m.label: m.color for m in self._marks}
         color = colors.get(label, PALETTE[len(colors) % len(PALETTE)])
-        mark = Mark(str(label), max(1, int(count)), time.perf_counter(), color, _monitor=self)
+        self._marked += 1
+        mark = Mark(str(label), max(1, int(count)), time.perf_counter(), color, _monitor=self, number=self._marked)
         if self.source.kind != "measured":
             mark._measure = self.source.measure(mark.label, mark.count)
             mark.energy = mark._measure.__enter__()
@@ -300,8 +321,12 @@ class PowerMonitor:
                  for m in marks]
         spans = [s for s in spans if s[1] >= lo]
         x32 = f32(t)
+        peaks = ([float(total.max())] if total.size else []) + ([float(rails.max())] if rails.size else [])
+        highest = max(peaks, default=0.0)
         with hold(self.total_line, self.average_line, self.rail_lines, self.span_lines, self.span_labels,
-                  self.table, self.status):
+                  self.table, self.status, self.y_scale):
+            if highest > 0:
+                self.y_scale.max = highest * HEADROOM
             self.total_line.x, self.total_line.y = x32, f32(total)
             self.average_line.x, self.average_line.y = x32, f32(average)
             if self.rail_names:
@@ -312,8 +337,12 @@ class PowerMonitor:
                 self.span_lines.colors = [m.color for _, _, m in spans]
                 self.span_lines.visible = True
                 self.span_labels.x = np.array([(a + b) / 2 for a, b, _ in spans], dtype=np.float32)
-                self.span_labels.y = np.full(len(spans), BAND_Y, dtype=np.float32)
-                self.span_labels.text = [m.label for _, _, m in spans]
+                # numbers, not names (names of short spans run into each other), on cycling heights; a
+                # number that would still touch its neighbour on the same height is left out (the table has it)
+                self.span_labels.y = np.array([BAND_Y - 0.06 * (m.number % LABEL_ROWS) for _, _, m in spans],
+                                              dtype=np.float32)
+                self.span_labels.text = _spaced_numbers([((a + b) / 2, m.number) for a, b, m in spans],
+                                                        width=max(1e-9, (t[-1] if t.size else now) - lo))
             else:
                 self.span_lines.visible = False
                 self.span_labels.text = []
@@ -325,27 +354,45 @@ class PowerMonitor:
     def _status_html(self) -> str:
         last = f"{format_watts(self._total[-1])}" if self._total else "-"
         state = "sampling" if self.running else "stopped"
-        return (f"<small>{state}; last total {last} ({html.escape(self.source.reading_kind)}); "
+        return (f"<small>{html.escape(self.source.reading_kind)} by: {html.escape(self.source.source)}<br>"
+                f"{state}; last total {last} ({html.escape(self.source.reading_kind)}); "
                 f"{self.samples_taken} samples, {self.sample_rate_hz:.1f} Hz achieved (measured)</small>")
 
     def _table_html(self, marks: list[Mark] | None = None) -> str:
-        done = [m for m in (marks or []) if not m.open and m.energy is not None][-TABLE_ROWS:]
+        done = [m for m in (marks or []) if not m.open and m.energy is not None]
         if not done:
             return "<small>No marked spans yet: <code>with monitor.mark('dma', count=10): ...</code></small>"
         kind = html.escape(done[-1].energy.kind)
-        head = ("<tr><th>what ran</th><th>time (measured)</th><th>items</th>"
+        head = ("<tr><th>#</th><th>what ran</th><th>time (measured)</th><th>items</th>"
                 f"<th>energy ({kind})</th><th>per item</th><th>average power</th></tr>")
         rows = []
         for m in done:
             e = m.energy
-            rows.append(f"<tr><td style='color:{m.color}'><b>{html.escape(m.label)}</b></td>"
+            rows.append(f"<tr><td style='color:{m.color}'><b>{m.number}</b></td>"
+                        f"<td style='color:{m.color}'><b>{html.escape(m.label)}</b></td>"
                         f"<td>{format_seconds(e.seconds)}</td><td>{m.count}</td><td>{format_joules(e.energy_j)}</td>"
                         f"<td>{format_joules(e.per_item_j)}</td><td>{format_watts(e.average_w)}</td></tr>")
-        return f"<table>{head}{''.join(rows)}</table>"
+        # Every span (up to MAX_MARKS), not the last few: the lesson's text refers to the early rows.
+        return (f"<div style='max-height:330px;overflow-y:auto'><table>{head}{''.join(rows)}</table></div>")
 
     def energy_table(self) -> list[dict]:
         """The finished marks as records (label, count, seconds, energy, per item, kind ...)."""
         return [m.energy.to_dict() for m in self.marks if not m.open and m.energy is not None]
+
+
+def _spaced_numbers(centres: list[tuple[float, int]], width: float) -> list[str]:
+    """The text of each span's label: its number, or "" where it would touch the previous one on its height."""
+    last: dict[int, float] = {}
+    texts = []
+    for x, number in centres:
+        row, text = number % LABEL_ROWS, str(number)
+        room = LABEL_EM * width * (len(text) + 1)
+        if row in last and x - last[row] < room:
+            texts.append("")
+            continue
+        last[row] = x
+        texts.append(text)
+    return texts
 
 
 def _trailing_mean(t: np.ndarray, y: np.ndarray, span_s: float) -> np.ndarray:

@@ -100,13 +100,16 @@ class TransferRace(SweepFollower, widgets.VBox):
         self._time_fig = bq.Figure(
             marks=[self._time_bars], title="median time per transfer (log scale)", fig_margin=margin,
             axes=[bq.Axis(scale=rows_t, orientation="vertical", grid_lines="none"), self._time_axis],
-            layout=widgets.Layout(width="50%", height=height))
+            layout=widgets.Layout(width="49%", height=height))
         self._rate_fig = bq.Figure(
             marks=[self._rate_bars], title="MB/s of the input (log scale)", fig_margin=margin,
             axes=[bq.Axis(scale=rows_r, orientation="vertical", grid_lines="none"), self._rate_axis],
-            layout=widgets.Layout(width="50%", height=height))
-        self._caption = widgets.HTML(value="<b>Transfer race</b>: waiting for results")
-        self._size_pick = widgets.Dropdown(options=[], description="size", layout=widgets.Layout(width="220px"))
+            layout=widgets.Layout(width="49%", height=height))
+        # The caption shrinks and wraps; the size picker keeps its width, so it is never pushed past the edge.
+        self._caption = widgets.HTML(value="<b>Transfer race</b>: waiting for results",
+                                     layout=widgets.Layout(flex="1 1 0%", min_width="0"))
+        self._size_pick = widgets.Dropdown(options=[], description="size", style={"description_width": "35px"},
+                                           layout=widgets.Layout(width="180px", flex="0 0 auto", margin="0 12px 0 8px"))
         self._size_pick.observe(self._picked, names="value")
         self._footer = widgets.HTML(value="")
         super().__init__(children=[widgets.HBox([self._caption, self._size_pick]),

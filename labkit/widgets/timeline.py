@@ -33,28 +33,57 @@ __all__ = ["PingPongTimeline", "gantt_rows"]
 
 STAGES = ("LB", "COM", "SB")
 MAX_INTERVALS = 2000  #: intervals drawn per run (the first ones): a bounded window
+ZOOM_CALLS = 4  #: the opening view: the first few calls, where taking turns vs overlapping is visible
+IDLE_GAP = 4.0  #: the opening view stops before an idle gap this many times longer than what it shows
 
 
 def gantt_rows(segments: dict[str, list[tuple[float, float]]], rows: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """x and y arrays (rows x points, float32) drawing each row's segments as one line with NaN gaps.
 
     Row ``i`` (counted from the bottom) is drawn at height ``i``; segment ``(a, b)`` becomes the
-    points ``(a, i), (b, i), (NaN, NaN)``, so one Lines mark draws every bar of a row.
+    points ``(a, i), (b, i), (NaN, NaN)``, so one Lines mark draws every bar of a row.  Each row
+    ends on a real point (its last one, repeated), never on NaN.
     """
     length = max([3 * len(segments.get(r, [])) for r in rows] + [2])
     x = np.full((len(rows), length), np.nan, dtype=np.float32)
     y = np.full((len(rows), length), np.nan, dtype=np.float32)
     for i, row in enumerate(rows):
-        for j, (a, b) in enumerate(segments.get(row, [])):
+        row_segments = segments.get(row, [])
+        for j, (a, b) in enumerate(row_segments):
             x[i, 3 * j: 3 * j + 2] = (a, b)
             y[i, 3 * j: 3 * j + 2] = i
+        # A line must not end on NaN: bqplot places its label at the last point, and a NaN there is
+        # "translate(undefined,undefined)" in the browser's console. Repeat the last point instead
+        # (a zero-length piece draws nothing).
+        last = 3 * len(row_segments) - 2 if row_segments else None
+        x[i, (last or 0) + (1 if last is not None else 0):] = x[i, last] if last is not None else 0.0
+        y[i, (last or 0) + (1 if last is not None else 0):] = i
     return x, y
+
+
+def first_calls_end(segments: dict[str, list[tuple[float, float]]], calls: int = ZOOM_CALLS) -> float:
+    """Where the opening view of a run ends: after its first ``calls`` calls, or before a long idle gap.
+
+    A call is an interval of the row with the most intervals.  The view stops early before a gap
+    ``IDLE_GAP`` times longer than what it already shows (the PS busy between calls), so the bars
+    stay wide; it keeps at least one call, and every interval that starts inside it.
+    """
+    busiest = sorted(max(segments.values(), key=len, default=[]))
+    if not busiest:
+        return 0.0
+    cutoff = busiest[0][1]
+    for start, end in busiest[1:calls]:
+        if start - cutoff > IDLE_GAP * cutoff:
+            break
+        cutoff = end
+    return max(b for segs in segments.values() for a, b in segs if a <= cutoff)
 
 
 class _Panel:
     """One run's Gantt chart: a figure, one Lines mark (one line per row), built once."""
 
-    def __init__(self, x_scale: bq.LinearScale, title: str, height: str, bar_px: float) -> None:
+    def __init__(self, title: str, height: str, bar_px: float) -> None:
+        self.x = x_scale = bq.LinearScale(min=0.0, max=1.0)
         self.y = bq.LinearScale(min=-0.6, max=len(STAGES) - 0.4)
         self.y_axis = bq.Axis(scale=self.y, orientation="vertical", grid_lines="none",
                               tick_values=f32(range(len(STAGES))),
@@ -67,11 +96,14 @@ class _Panel:
             marks=[self.lines], title=title, fig_margin=dict(top=35, bottom=40, left=60, right=20),
             axes=[bq.Axis(scale=x_scale, label="microseconds from the first interval of the run"), self.y_axis],
             layout=widgets.Layout(width="100%", height=height))
+        # Drag to pan, wheel to zoom along the time axis (the x scale is shared: both panels follow).
+        self.figure.interaction = bq.interacts.PanZoom(scales={"x": [x_scale]})
         self.span_us = 0.0
+        self.first_calls_us = 0.0  #: end of the first ZOOM_CALLS calls of the drawn run
         self.busy_s = 0.0  #: modelled PL-only time of the drawn run (0 when it has no modelled intervals)
 
     def widgets_to_hold(self) -> list:
-        return [self.y, self.y_axis, self.lines, self.figure]
+        return [self.x, self.y, self.y_axis, self.lines, self.figure]
 
     def draw(self, segments: dict[str, list[tuple[float, float]]], rows: Sequence[str], colors: Sequence[str],
              title: str) -> None:
@@ -87,6 +119,7 @@ class _Panel:
         self.figure.title = title
         ends = [b for segs in segments.values() for _, b in segs]
         self.span_us = max(ends) if ends else 0.0
+        self.first_calls_us = first_calls_end(segments)
 
 
 class PingPongTimeline(widgets.VBox):
@@ -109,13 +142,20 @@ class PingPongTimeline(widgets.VBox):
         if not self.stages:
             raise ValueError("PingPongTimeline needs at least one stage to draw, e.g. ('LB', 'COM', 'SB')")
         self.max_intervals = int(max_intervals)
-        self.x = bq.LinearScale(min=0.0, max=1.0)  # shared: both runs on the same time axis
-        self._single = _Panel(self.x, "single buffering (dma)", height, bar_px)
-        self._double = _Panel(self.x, "double buffering (dma_pingpong)", height, bar_px)
+        # One time axis per run: the same range for the whole run (compare durations), each its own for
+        # the first calls (see how the stages take turns or overlap).
+        self._single = _Panel("single buffering (dma)", height, bar_px)
+        self._double = _Panel("double buffering (dma_pingpong)", height, bar_px)
         self._caption = widgets.HTML(value="<b>Ping-pong timeline</b>: no runs yet (call .show(single, double))")
         self._summary = widgets.HTML(value="")
-        super().__init__(children=[self._caption, self._single.figure, self._double.figure, self._summary],
-                         **kwargs)
+        self.zoom = widgets.ToggleButtons(
+            options=[("first calls", "start"), ("whole run", "all")], value="start",
+            description="show", style={"button_width": "110px"},
+            tooltips=["where load and compute take turns or overlap", "every chunk of the transfer"])
+        self.zoom.observe(lambda _: self._apply_zoom(), names="value")
+        hint = widgets.HTML("<small>drag to pan, scroll to zoom the time axis</small>")
+        super().__init__(children=[self._caption, widgets.HBox([self.zoom, hint]), self._single.figure,
+                                   self._double.figure, self._summary], **kwargs)
         self.results: tuple[Any, Any] = (None, None)
         if single is not None or double is not None:
             self.show(single, double)
@@ -147,16 +187,26 @@ class PingPongTimeline(widgets.VBox):
         double = double if double is not None else old_double
         self.results = (single, double)
         panels = [(self._single, single, "single buffering"), (self._double, double, "double buffering")]
-        held = [self.x, self._caption, self._summary] + [w for p, _, _ in panels for w in p.widgets_to_hold()]
+        held = [self._caption, self._summary] + [w for p, _, _ in panels for w in p.widgets_to_hold()]
         with hold(*held):
             notes = []
             for panel, result, what in panels:
                 if result is not None:
                     notes.append(self._draw(panel, result, what))
-            span = max(self._single.span_us, self._double.span_us)
-            self.x.min, self.x.max = 0.0, float(span * 1.02 if span > 0 else 1.0)
+            self._apply_zoom()
             self._caption.value = self._caption_html(single, double)
             self._summary.value = self._summary_html(single, double, notes)
+
+    @property
+    def x_scales(self) -> tuple[bq.LinearScale, bq.LinearScale]:
+        return self._single.x, self._double.x
+
+    def _apply_zoom(self) -> None:
+        """Time axes: each run's first calls (default), or the whole run on one range for both."""
+        whole = max(self._single.span_us, self._double.span_us)
+        for panel in (self._single, self._double):
+            span = panel.first_calls_us if self.zoom.value == "start" else whole
+            panel.x.min, panel.x.max = 0.0, float(span * 1.02 if span > 0 else 1.0)
 
     def _draw(self, panel: _Panel, result: Any, what: str) -> str:
         """Draw one run; returns a note for the summary."""
@@ -199,8 +249,9 @@ class PingPongTimeline(widgets.VBox):
         if any(r.intervals for r in results):
             board = next(r.board for r in results if r.intervals)
             return (f"<b>Ping-pong timeline</b> -- <b>modelled PL time (simulated board)</b>, {html_escape(board)}: "
-                    f"the intervals the board model booked for {stages}, not measured. Same time axis for both "
-                    "runs, microseconds from each run's first interval.")
+                    f"the intervals the board model booked for {stages}, not measured; microseconds from each "
+                    "run's first interval. <i>first calls</i>: each run up to its first few calls (or its first "
+                    "long idle gap); <i>whole run</i>: both runs on the same time axis.")
         return (f"<b>Ping-pong timeline</b> -- this is a real board: there is no modelled PL timeline. "
                 f"Shown instead: <b>{html_escape(measured_label(results[0].machine))}</b> PS phases.")
 
