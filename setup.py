@@ -111,6 +111,7 @@ setup(
         "bqplot>=0.12.40,<0.13",
         "opencv-python-headless>=4.6,<5",
         "pandas>=1.3,<3",  # pynq.DataRecorder keeps its samples in a DataFrame
+        'tomli>=1.1; python_version<"3.11"',  # kernel specs are TOML (tomllib from 3.11)
     ],
     extras_require={
         "lab": ["jupyterlab>=4,<5", "ipykernel>=6"],

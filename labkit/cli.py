@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
@@ -65,6 +66,22 @@ def _results(args: argparse.Namespace) -> int:
     return classroom_cli.run(args)
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from labkit.generate import SpecError, generate, load_spec
+
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as exc:
+        print(f"labkit generate: {exc}", file=sys.stderr)
+        return 2
+    report = generate(spec, args.out)
+    for path, what in report.items():
+        print(f"{what:>9}  {Path(args.out) / path}")
+    if report.get(f"hls/{spec.name}_compute.h") == "kept":
+        print(f"(hls/{spec.name}_compute.h is yours: kept as it was)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labkit", description="pynq-transfer-lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-progress", dest="progress", action="store_false",
                        help="no progress bar on stderr")
     bench.set_defaults(func=_bench)
+
+    gen = sub.add_parser(
+        "generate", help="generate a kernel's HLS top, Vivado Tcl, simulated design and Python driver from a spec",
+        description="Read a kernel interface spec (TOML, see docs/kernel_spec.md) and write, under DIR: the HLS "
+                    "top with its interface pragmas, your compute body (written once, never overwritten), a csim "
+                    "testbench and run_hls.tcl; the Vivado Tcl (DMA + kernel); the design the simulated board "
+                    "loads (overlay/<kernel>.hwh); and the Python driver. Re-running changes only what the spec "
+                    "changed.")
+    gen.add_argument("spec", help="the kernel spec (.toml)")
+    gen.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    gen.set_defaults(func=_generate)
 
     from labkit.classroom.cli import add_parser as add_results_parser
 

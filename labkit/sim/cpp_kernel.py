@@ -218,7 +218,11 @@ def _cache_dir() -> Path:
 
 
 def _compile(code: str, source: Path, include_dirs: list[Path]) -> Path:
-    digest = hashlib.sha256("\0".join([code, source.read_text(encoding="utf-8"), *map(str, include_dirs),
+    # The headers beside the source count too: a kernel split into a top and an included body
+    # (labkit generate's <k>_compute.h) must recompile when the body changes.
+    local = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(source.parent.iterdir())
+             if p.suffix in (".h", ".hpp") and p.is_file()]
+    digest = hashlib.sha256("\0".join([code, source.read_text(encoding="utf-8"), *local, *map(str, include_dirs),
                                        *CXXFLAGS]).encode()).hexdigest()[:20]
     lib = _cache_dir() / f"kernel_{digest}.so"
     if lib.is_file():
@@ -281,12 +285,14 @@ class CppKernel:
 
 def register_cpp_kernel(target: str, source: str | Path, *, top: str | None = None,
                         cycles: Callable | None = None, latency_cycles: int | None = None,
+                        include_dirs: "tuple[str | Path, ...] | list[str | Path]" = (),
                         device: Any = None) -> PythonKernel:
     """Compile ``source`` (the kernel's C++) and give the HLS kernel ``target`` (instance name) that behaviour.
 
     The overlay must be loaded (the binding needs the kernel's ports from the ``.hwh``).  ``top``
     defaults to the kernel's name in its VLNV (``xilinx.com:hls:<top>:1.0``).  Timing as for
-    :func:`labkit.sim.register_kernel`.
+    :func:`labkit.sim.register_kernel`.  ``include_dirs``: more folders for ``#include`` (the source's
+    own folder is always searched).
     """
     device = _device(device)
     model = device.fabric.ips.get(target) or next(
@@ -302,7 +308,7 @@ def register_cpp_kernel(target: str, source: str | Path, *, top: str | None = No
     params = parse_top(source.read_text(encoding="utf-8"), top)
     directions = {port: d for port, (d, _) in model.spec.stream_ports.items()}
     code, outputs = _binding(source, top, params, directions)
-    lib = _compile(code, source, [xilinx_headers(), _HERE / "cpp"])
+    lib = _compile(code, source, [xilinx_headers(), _HERE / "cpp", *(Path(d).resolve() for d in include_dirs)])
     inputs = [p.name for p in params if p.kind == "stream" and directions[p.name] == "in"]
     kernel = CppKernel(lib, params, inputs, outputs, device)
     behaviour = PythonKernel(kernel, cycles=cycles, latency_cycles=latency_cycles, label=f"C++ {source.name}")

@@ -7,6 +7,10 @@
 #   --hls-params FILE   lines "<cell> <parameter> <value>": what the stubbed
 #                       HLS IP reports for get_property CONFIG.<parameter>
 #   --no-board-files    pretend no board files are installed
+#   --hls-kernel NAME INTERFACES
+#                       one more HLS kernel the IP catalog holds (a generated one), with its
+#                       interfaces as a Tcl dict: port -> {mode protocol tdata_bytes}; the port
+#                       s_axi_control with the value "none" says it has no AXI-Lite block
 #
 # Exit status 0 on success; 1 with the error and its Tcl trace on stderr if
 # the script (or a stub check) fails.
@@ -33,6 +37,10 @@ while {[llength $rest] && [string match --* [lindex $rest 0]]} {
         }
         --no-board-files {
             ::stub::no_board_files
+        }
+        --hls-kernel {
+            set rest [lassign $rest name interfaces]
+            ::stub::add_hls_kernel $name $interfaces
         }
         default {
             usage "unknown option $option"

@@ -15,7 +15,7 @@ from .base import IPModel, IPSpec
 
 if TYPE_CHECKING:
     from ..fabric import Fabric
-    from ..profiles import BoardProfile
+    from labkit.boards.profiles import BoardProfile
 
 __all__ = ["ZuClocks", "CRL_APB_BASE", "CRF_APB_BASE"]
 
