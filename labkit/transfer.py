@@ -52,7 +52,7 @@ __all__ = ["METHODS", "TransferError", "Phase", "TransferResult", "Transfer", "r
 
 DEFAULT_CHUNK_WORDS = pp_load_compute.MAX_N  #: words per pp_load_compute call (its BRAM buffer)
 DEFAULT_OP = 1  #: what pp_load_compute adds to every word
-#: most compute outputs one store call gathers by default: the seed's 10 (fewer if pp_store's
+#: most compute outputs one store call gathers by default: the blog post's 10 (fewer if pp_store's
 #: buffer holds fewer); each store call costs the PS a DMA transfer and two waits, so gathering
 #: several outputs per call takes that cost off most loads
 MAX_CHUNKS_PER_STORE = 10
@@ -387,9 +387,9 @@ class Dma(_PingPongKernels):
 
 
 class DmaPingPong(_PingPongKernels):
-    """The double-buffer seed's schedule, as its PS code runs it.
+    """The schedule of the blog post "Design NN on ZCU102 (3) -- Double Buffer Design", as its PS code runs it.
 
-    The store (SB) is launched first; it gathers ``k`` compute outputs per call (the seed: 10;
+    The store (SB) is launched first; it gathers ``k`` compute outputs per call (the blog post: 10;
     option ``chunks_per_store``, by default :func:`default_chunks_per_store`).  Then ``k`` times:
     start load+compute (LB + COM) and wait for it, while one DMA transfer feeds every load.  Both
     kernels work on two buffers, so each is one call behind: the compute of call ``j`` sends the chunk loaded by
@@ -423,7 +423,7 @@ class DmaPingPong(_PingPongKernels):
             raise TransferError(f"each store call's output ({per_store} x {n} words) must be a multiple of "
                                 f"{align} bytes: the DMA's 64-bit memory port has no "
                                 "realignment engine, so every transfer must start on an aligned address")
-        self.per_store = per_store  #: k: compute outputs gathered per store call (the seed: 10)
+        self.per_store = per_store  #: k: compute outputs gathered per store call (the blog post: 10)
         self.blocks = -(-(chunks + 1) // self.per_store)  # one compute output of lag, rounded up to blocks
         self.loads = (self.blocks + 1) * self.per_store  # plus one store call of lag
         self.inbuf = allocate((self.loads, n), np.uint32, target=overlay.device)
@@ -474,7 +474,7 @@ class DmaPingPong(_PingPongKernels):
 def default_chunks_per_store(chunk_words: int, chunks: int, align: int) -> int:
     """How many compute outputs ``dma_pingpong`` gathers per store call unless told.
 
-    As many as pp_store's buffer holds, at most :data:`MAX_CHUNKS_PER_STORE` (the seed's 10),
+    As many as pp_store's buffer holds, at most :data:`MAX_CHUNKS_PER_STORE` (the blog post's 10),
     and such that every store transfer stays ``align``-byte aligned.  The last store call's
     ``k`` loads carry no data (they only push the results out), so ``k`` also stays at most a
     sixteenth of the chunks: short transfers use one output per store call.
