@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 import pytest
 
@@ -56,13 +58,19 @@ def test_phases_and_the_three_kinds_of_time(board):
 
 
 def test_per_word_estimate_lands_near_the_forum_report(board):
-    """The forum: 5600 MMIO.write calls take 150-200 ms on a PYNQ-Z1, a slice about 1.1 ms."""
+    """The forum: 5600 MMIO.write calls take 150-200 ms on a PYNQ-Z1, a slice about 1.1 ms.
+
+    The median of three runs, as lesson 01 teaches: one run timed once is the trap it warns about.
+    """
     image = transfer.make_input("per_word", SMALL)
-    per_word = transfer.run("per_word", board, image)
-    assert 100e-3 < per_word.phase("write").estimated < 300e-3
-    slice_ = transfer.run("array_slice", board, image)
-    assert 0.5e-3 < slice_.phase("write").estimated < 5e-3
-    assert per_word.phase("write").estimated / slice_.phase("write").estimated > 30
+
+    def write_estimate(method: str) -> float:
+        return statistics.median(transfer.run(method, board, image).phase("write").estimated for _ in range(3))
+
+    per_word, slice_ = write_estimate("per_word"), write_estimate("array_slice")
+    assert 100e-3 < per_word < 300e-3
+    assert 0.5e-3 < slice_ < 5e-3
+    assert per_word / slice_ > 30
 
 
 def test_pingpong_overlaps_and_dma_does_not(board):

@@ -357,7 +357,9 @@ def test_bandwidth_plot_ignores_failures_and_unknown_methods():
 
 @pytest.fixture
 def pingpong_runs(board):
-    data = make_input("dma_pingpong", 256 * 1024)  # 4 chunks of 16384 words
+    # 8 chunks of 16384 words: more calls than the timeline's opening view (ZOOM_CALLS = 4) shows, so
+    # "opens on the first calls" does not hang on when the PS happened to leave an idle gap
+    data = make_input("dma_pingpong", 512 * 1024)
     return run("dma", board, data), run("dma_pingpong", board, data)
 
 
