@@ -10,26 +10,7 @@ from pynq import allocate
 import labkit
 from labkit.run import wait_dma
 from labkit.watchdog import Policy, Watchdog
-
-
-class DummyComm:
-    comm_id = "a-b-c-d"
-    kernel = "Truthy"
-
-    def __init__(self, *args, **kwargs):
-        self.messages: list[dict] = []
-
-    def open(self, *args, **kwargs):
-        pass
-
-    def on_msg(self, *args, **kwargs):
-        pass
-
-    def send(self, *args, data=None, buffers=None, **kwargs):
-        self.messages.append({"data": data, "buffers": buffers})
-
-    def close(self, *args, **kwargs):
-        pass
+from test_widgets import DummyComm  # the one recording comm of the widget tests
 
 
 @pytest.fixture(autouse=True)

@@ -272,6 +272,10 @@ class HlsKernelModel(IPModel):
         for consumer in call.inputs.values():
             consumer.release(call.future)
         call.own_end = max(stage.end for stage in call.stages)
+        self._offer_outputs(call)
+
+    def _offer_outputs(self, call: KernelCall) -> None:
+        """Hand a started call's output chunks to the streams (a call with no outputs has ended)."""
         call.outstanding = len(call.outputs)
         if not call.outputs:
             self._call_ended(call)

@@ -162,13 +162,7 @@ class UserHlsKernelModel(HlsKernelModel):
                                        data=data, owner=self)
         call.future = None
         call.own_end = stage.end
-        call.outstanding = len(call.outputs)
-        if not call.outputs:
-            self._call_ended(call)
-        for port, chunk in call.outputs.items():
-            channel = self.fabric.channel_out(self.name, port)
-            if channel is not None:
-                channel.offer(chunk)
+        self._offer_outputs(call)
 
     def schedule(self, call: KernelCall) -> dict[str, OutputPlan]:  # pragma: no cover - _fire does it all
         raise NotImplementedError
