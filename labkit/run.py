@@ -9,7 +9,7 @@ run the same way::
         with run.start():                        # PS work that launches PL work
             dma.sendchannel.transfer(buf)
         with run.wait("wait", ["dma_pp.mm2s"]):  # the PS waits for that PL work
-            wait_dma(dma, "send", "dma_pp", run.deadline())
+            wait_dma(dma, "send", "dma_pp", run.timeout)
     timing = run.finish()                        # phases: measured, modelled, estimated
 
 Words (one meaning each): a **phase** is a step of the PS (write, sync, start, wait, read back);
@@ -287,10 +287,6 @@ class Run:
         """Tell the progress callback (if any) how far the run is: call it between phases, never inside."""
         if self.progress is not None:
             self.progress(done, total)
-
-    def deadline(self) -> float:
-        """The timeout for one wait of this run (seconds)."""
-        return self.timeout
 
     # -- results ----------------------------------------------------------------------------------------------
     def finish(self) -> RunTiming:

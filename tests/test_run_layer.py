@@ -94,6 +94,13 @@ def test_nothing_outside_sim_reaches_into_the_simulated_board():
             code = line.split("#", 1)[0]
             if re.search(r"SimDevice|\.fabric\b", code):
                 offenders.append(f"{path.relative_to(LABKIT.parent)}:{n}: {line.strip()}")
+    # labkit.board is the seam: the one module above labkit/sim that may import the simulated board
+    for path in LABKIT.rglob("*.py"):
+        if path.relative_to(LABKIT).parts[0] == "sim" or path.name == "board.py" and path.parent == LABKIT:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"^\s*(from|import)\s+(labkit\.sim\b|\.+sim\b)", line):
+                offenders.append(f"{path.relative_to(LABKIT.parent)}:{n}: {line.strip()}")
     notebooks = LABKIT.parent / "notebooks"
     for nb in sorted(notebooks.glob("*.ipynb")):
         if re.search(r"SimDevice|\.device\.fabric|\.device\.profile|labkit\.sim\b", nb.read_text(encoding="utf-8")):

@@ -551,7 +551,7 @@ def simulate_cpp() -> None:
     """On the simulated board: compute with this kernel's C++ (hls/{spec.name}.cpp and your
     hls/{spec.name}_compute.h), compiled with g++ against Xilinx's headers. Call it after loading
     overlay/{spec.name}.bit; a kernel the board already models by its VLNV ignores it."""
-    from labkit.sim import register_cpp_kernel
+    from labkit import register_cpp_kernel  # labkit's one door to the simulated board
 
     here = Path(__file__).resolve().parent
     register_cpp_kernel({spec.instance!r}, here / "hls" / "{spec.name}.cpp", top={spec.name!r},

@@ -291,7 +291,7 @@ def register_cpp_kernel(target: str, source: str | Path, *, top: str | None = No
 
     The overlay must be loaded (the binding needs the kernel's ports from the ``.hwh``).  ``top``
     defaults to the kernel's name in its VLNV (``xilinx.com:hls:<top>:1.0``).  Timing as for
-    :func:`labkit.sim.register_kernel`.  ``include_dirs``: more folders for ``#include`` (the source's
+    :func:`labkit.register_kernel`.  ``include_dirs``: more folders for ``#include`` (the source's
     own folder is always searched).
     """
     device = _device(device)

@@ -5,7 +5,7 @@ it behaviour by registering, for its instance name (``"resize_accel_0"``) or its
 (``"xilinx.com:hls:resize_accel:1.0"``, any version if you leave the version out)::
 
     import pynq, cv2
-    from labkit.sim import register_kernel
+    from labkit import register_kernel
 
     def resize(args, inputs):                       # numpy in, numpy out
         src = inputs["src"].reshape(args["src_rows"], args["src_cols"], 3)
@@ -106,9 +106,9 @@ def no_behaviour_error(name: str, vlnv: str) -> DesignError:
     return DesignError(
         f"{name} ({vlnv}) was started, but the simulated board does not know what this HLS kernel computes: "
         f"its registers work, its behaviour is missing. Give it behaviour in one of two ways: "
-        f"(a) its C++ source: labkit.sim.register_cpp_kernel({name.split('/')[-1]!r}, 'kernel.cpp', top='...'), "
+        f"(a) its C++ source: labkit.register_cpp_kernel({name.split('/')[-1]!r}, 'kernel.cpp', top='...'), "
         f"compiled for C-simulation with Xilinx's ap_int/hls_stream headers; or "
-        f"(b) a Python function: labkit.sim.register_kernel({name.split('/')[-1]!r}, fn) where "
+        f"(b) a Python function: labkit.register_kernel({name.split('/')[-1]!r}, fn) where "
         f"fn(args, inputs) returns {{output_port: numpy array}}.")
 
 

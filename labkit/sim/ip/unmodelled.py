@@ -32,7 +32,7 @@ class UnmodelledIP(IPModel):
             f"{self.name} ({self.spec.vlnv}) is not simulated: the simulated board has no model of this IP, "
             f"so its registers cannot be read or written. Models exist for AXI DMA, AXI-Stream FIFOs, width "
             f"converters and register slices, AXI GPIO and HLS kernels; for your own HLS kernel register a "
-            f"behaviour with labkit.sim.register_kernel().")
+            f"behaviour with labkit.register_kernel().")
 
     def stream_width(self, port: str) -> int:
         return self.spec.stream_ports.get(port, ("", 4))[1] or 4

@@ -2,7 +2,7 @@
 
 Everything the ``.hwh`` says is used: the ``s_axilite`` registers (pynq's register map, so
 ``register_map.src_rows = 480`` works), the AXI-Stream ports and their widths.  What the kernel
-computes comes from a behaviour registered on the board (``labkit.sim.register_kernel``), looked
+computes comes from a behaviour registered on the board (``labkit.register_kernel``), looked
 up when ``ap_start`` is written; without one, ``ap_start`` raises an error naming the IP and the
 two ways to give it behaviour.  Registers without ap_start work as on the board.
 
