@@ -18,8 +18,9 @@ run on both.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, ContextManager, Iterable
 
 from .errors import LabkitError
 
@@ -119,9 +120,15 @@ class BoardProbe:
         """Running totals now (see :class:`Snapshot`); zeros on a real board."""
         return NO_SNAPSHOT
 
-    def python_s(self, elapsed: float, before: Snapshot, after: Snapshot) -> float:
-        """The student's Python in a stretch of ``elapsed`` wall seconds between two snapshots."""
+    def python_s(self, elapsed: float, before: Snapshot, after: Snapshot, scale: Any = None) -> float:
+        """The student's Python in a stretch of ``elapsed`` wall seconds between two snapshots (at the
+        speed of ``scale``'s calibration, on the simulated board)."""
         return max(0.0, elapsed - (after.sim_s - before.sim_s))
+
+    def speed_reference(self) -> ContextManager[None]:
+        """``with probe.speed_reference():`` around a recorded run: the simulated board times a
+        reference loop beside its register accesses for the estimate; nothing on a real board."""
+        return nullcontext()
 
     def cpu_scale(self, since: float) -> Any:
         """How much slower the board runs Python than this computer, calibrated after ``since``."""

@@ -12,19 +12,25 @@ An estimate has two parts (DESIGN.md, "three kinds of time"):
 * the **PL/bus part**: the simulated board's modelled time, unchanged.
 
 Why it is measured the way it is (issue 9, part 7): a computer shared with
-other work does not run at one speed.  On a loaded 2-core VM the same loop took
-0.7 us per iteration in one process and 1.3 us in the next (the other core's
-load, the hypervisor), a 5 ms loop took up to 10x its work in wall time when
-the scheduler gave the core away, and bursts of another program's work slowed
-stretches of a run by 20-80%.  A factor calibrated once per process from wall
-time ranged 20x-48x and the estimate jittered more.  So:
+other work does not run at one speed.  On a 2-core VM the same loop took
+0.7 us per iteration in one process and 1.3-1.7 us in the next, and the speed
+flips between those two modes from one millisecond to the next (the
+hypervisor, the other core's load); a 5 ms loop took up to 10x its work in
+wall time when the scheduler gave the core away.  A factor calibrated once
+per process ranged 20x-48x; one calibrated just after the run still missed
+the run's speed in about one process in ten, and its estimate was 1.7x off.
+So:
 
-* **like for like**: a loop of register accesses (the forum's loop) is timed
-  in blocks of :data:`BLOCK` accesses -- the simulated board stamps every
-  block -- and its Python is a low percentile of its blocks; the
-  calibration times the reference loop in blocks the same way and takes the
-  same percentile.  An interruption or a burst of other work lands in a few
-  blocks and is left out of both sides;
+* **like for like, at the same moment**: a loop of register accesses (the
+  forum's loop) is timed in blocks of :data:`BLOCK` accesses -- the simulated
+  board stamps every block -- and while a run is recorded the simulated board
+  times :data:`REFERENCE_ITERATIONS` iterations of the reference loop right
+  after every :data:`REFERENCE_EVERY`-th block (``labkit/sim/_regwindow.c``).
+  A block and the reference next to it ran at one speed, so their ratio does
+  not depend on it; the loop's cost is the median ratio times the reference's
+  cost (:func:`paired_cost`), and an interruption lands in a few pairs and is
+  left out.  Shorter loops compare a low percentile of their blocks with the
+  calibration's;
 * other stretches of Python count **this thread's CPU time**: the stretches
   it was not running (another process, the hypervisor, another thread
   holding the GIL) are nobody's Python (``labkit.sim.probe.SimBoardProbe.python_s``);
@@ -39,6 +45,7 @@ Estimates are labelled as estimates wherever they are shown.
 
 from __future__ import annotations
 
+import functools
 import gc
 import time
 from dataclasses import dataclass
@@ -49,7 +56,8 @@ import numpy as np
 from .boards.profiles import BoardProfile
 
 __all__ = ["CpuScale", "cpu_scale", "REFERENCE_LOOP", "BOARD_COPY_MB_S", "host_numpy_call_s",
-           "ps_stage_s", "python_s", "copy_seconds", "CALIBRATION_MAX_AGE_S", "BLOCK"]
+           "ps_stage_s", "python_s", "paired_cost", "speed_reference", "copy_seconds", "CALIBRATION_MAX_AGE_S",
+           "BLOCK", "REFERENCE_ITERATIONS", "REFERENCE_EVERY"]
 
 #: What is timed for the calibration: the body of the forum's loop.
 REFERENCE_LOOP = "PL.write(write_address, image_in[i][j]); write_address += 4"
@@ -69,6 +77,12 @@ BLOCK = 64
 BLOCK_QUANTILE = 0.10
 #: Fewest whole blocks for the block statistic; shorter stretches count their CPU time.
 MIN_BLOCKS = 8
+#: Iterations of the reference loop the simulated board times after every REFERENCE_EVERY-th block
+#: of a recorded run: ~25 us here, and 32 x 64 / (4 x 64) = 12.5% added to a per-word loop's wall time.
+REFERENCE_ITERATIONS = 32
+REFERENCE_EVERY = 4
+#: Fewest (block group, reference) pairs for :func:`paired_cost`; with fewer, the block percentile.
+MIN_PAIRS = 4
 _CALIBRATION_BLOCKS = 24  # 24 x 64 iterations, ~1.1 ms here: right next to the run it scales
 #: Rounds of the calibration, ``pause`` apart (default one round: a run's calibration should see
 #: the computer as the run saw it, just after it, not a moment later).
@@ -135,13 +149,13 @@ def block_cost_s(blocks: "np.ndarray | list[float]") -> float:
     return float(np.quantile(np.asarray(blocks, dtype=float), BLOCK_QUANTILE)) / BLOCK
 
 
-def _reference_loop(blocks: int) -> Callable[[], list[float]]:
-    """The forum's loop over ``blocks`` rows of :data:`BLOCK` pixels on a plain memory-backed pynq
+def _reference_loop(blocks: int, width: int = BLOCK) -> Callable[[], list[float]]:
+    """The forum's loop over ``blocks`` rows of ``width`` pixels on a plain memory-backed pynq
     MMIO, timing each row (one block) as the simulated board times its access blocks."""
     from pynq import MMIO
 
-    pl = MMIO(0x4000_0000, 4 * blocks * BLOCK + 4, device=_PlainDevice())
-    image_in = np.arange(blocks * BLOCK, dtype=np.uint32).reshape(blocks, BLOCK).tolist()
+    pl = MMIO(0x4000_0000, 4 * blocks * width + 4, device=_PlainDevice())
+    image_in = np.arange(blocks * width, dtype=np.uint32).reshape(blocks, width).tolist()
 
     def loop() -> list[float]:
         stamps = [time.perf_counter()]
@@ -256,23 +270,60 @@ def cpu_scale(profile: BoardProfile, since: float | None = None) -> CpuScale:
                     calibration.numpy_call_s)
 
 
+@functools.cache
+def speed_reference() -> Callable[[], float]:
+    """The speed reference a recorded run interleaves with its register accesses: one call runs
+    :data:`REFERENCE_ITERATIONS` iterations of the forum's loop on plain memory and returns their
+    seconds (built and warmed up once per process)."""
+    row = _reference_loop(1, REFERENCE_ITERATIONS)
+    for _ in range(8):
+        row()  # warm-up: first-call costs (caches, pynq's lazy attributes) are not the loop's
+
+    def reference() -> float:
+        return row()[0]
+
+    return reference
+
+
 def host_numpy_call_s() -> float:
     """Python cost (CPU time) of one small numpy assignment here, now: a copy phase's non-copy part."""
     return _CALIBRATOR.current().numpy_call_s
 
 
+def paired_cost(blocks: "np.ndarray", references: "np.ndarray") -> float | None:
+    """One access of a loop in reference-loop iterations, from its blocks and the references timed
+    beside them (aligned arrays, NaN where a block has none): for each reference, the median of the
+    :data:`REFERENCE_EVERY` blocks before it over the reference, per access and per iteration; the
+    median of those ratios.  None with fewer than :data:`MIN_PAIRS` usable pairs."""
+    blocks = np.asarray(blocks, dtype=float)
+    references = np.asarray(references, dtype=float)
+    ratios = []
+    for k in np.flatnonzero(np.isfinite(references) & (references > 0)):
+        group = blocks[max(0, k - REFERENCE_EVERY + 1): k + 1]
+        ratios.append(float(np.median(group)) / BLOCK / (references[k] / REFERENCE_ITERATIONS))
+    if len(ratios) < MIN_PAIRS:
+        return None
+    return float(np.median(ratios))
+
+
 def python_s(elapsed: float, not_running_s: float, sim_s: float, accesses: int = 0,
-             blocks: "np.ndarray | None" = None) -> float:
-    """The student's Python in a stretch that took ``elapsed`` seconds of wall time.
+             blocks: "np.ndarray | None" = None, references: "np.ndarray | None" = None,
+             loop_s: float | None = None) -> float:
+    """The student's Python in a stretch that took ``elapsed`` seconds of wall time, in this
+    computer's seconds at the speed of the calibration whose reference iteration took ``loop_s``.
 
     Wall time minus the time the thread was not running (``not_running_s``) minus the time inside the
     simulation (``sim_s``).  A loop of at least :data:`MIN_BLOCKS` x :data:`BLOCK` register accesses
-    (``blocks``: the seconds of its whole access blocks) counts its ``accesses`` at the
-    :data:`BLOCK_QUANTILE` of its blocks, as the calibration measures the reference loop -- never more
-    than the former.
+    (``blocks``: the seconds of its whole access blocks) counts its ``accesses`` by comparison with the
+    reference loop: with the ``references`` timed beside its blocks, at :func:`paired_cost` reference
+    iterations of ``loop_s`` each; without, at the :data:`BLOCK_QUANTILE` of its blocks, as the
+    calibration measures the reference loop -- never more than the former.
     """
     python = max(0.0, elapsed - not_running_s - sim_s)
     if blocks is not None and blocks.size >= MIN_BLOCKS:
+        paired = paired_cost(blocks, references) if references is not None and loop_s else None
+        if paired is not None:
+            return paired * loop_s * accesses
         python = min(python, block_cost_s(blocks) * accesses)
     return python
 

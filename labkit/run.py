@@ -242,6 +242,8 @@ class Run:
         self._lock = lock
         self._timing = timing()
         self._timing.__enter__()
+        self._reference = self.probe.speed_reference()  # the estimate's speed reference, beside the run
+        self._reference.__enter__()
         self._gc_was_enabled = gc.isenabled()
         gc.disable()
         self.mark = self.probe.snapshot().mark
@@ -252,6 +254,7 @@ class Run:
         if self._gc_was_enabled:
             gc.enable()
         if self._lock is not None:
+            self._reference.__exit__(None, None, None)
             self._timing.__exit__(None, None, None)
             self._lock.release()
             self._lock = None
@@ -315,7 +318,7 @@ class Run:
             if not self.sim:
                 continue
             before, after = ev.before, ev.after
-            python = self.probe.python_s(elapsed, before, after)
+            python = self.probe.python_s(elapsed, before, after, scale)
             if ev.kind == "ps":
                 bus = self.probe.gp_access_s(after.gp_reads - before.gp_reads, after.gp_writes - before.gp_writes)
                 est = estimate.ps_stage_s(scale, python, bus, ev.copy_bytes, ev.numpy_calls)

@@ -199,3 +199,98 @@ def test_a_run_is_scaled_by_a_calibration_taken_after_it_began(board, monkeypatc
     scale = probe.cpu_scale(since=run_began)
     assert scale.host_loop_s == pytest.approx(4e-6)
     assert scale.factor == pytest.approx(scale.board_loop_s / 4e-6)
+
+
+# -- the speed reference timed beside a recorded run's register accesses ---------------------------------
+def test_paired_cost_follows_the_speed_of_each_moment():
+    """Blocks and their references slow down together (this computer changed speed mid-loop): the
+    loop still costs one reference iteration per access.  A burst in one block or one reference
+    is left out; too few pairs give no answer."""
+    every, per_access = estimate.REFERENCE_EVERY, 1e-6
+    speed = np.repeat([1.0, 2.0, 1.0, 1.7], 4 * every)  # seconds per unit of work, block by block
+    blocks = speed * per_access * estimate.BLOCK
+    references = np.full(blocks.size, np.nan)
+    ends = np.arange(every - 1, blocks.size, every)
+    references[ends] = speed[ends] * per_access * estimate.REFERENCE_ITERATIONS
+    assert estimate.paired_cost(blocks, references) == pytest.approx(1.0)
+    blocks[5] *= 30  # another program's burst
+    references[ends[7]] *= 30
+    assert estimate.paired_cost(blocks, references) == pytest.approx(1.0)
+    few = np.full(blocks.size, np.nan)
+    few[ends[: estimate.MIN_PAIRS - 1]] = references[ends[: estimate.MIN_PAIRS - 1]]
+    assert estimate.paired_cost(blocks, few) is None
+
+
+def _per_word_with_reference(board, words: int):
+    probe = labkit.probe(board)
+    pl = _image_window(board)
+    with probe.speed_reference():
+        elapsed, before, after = _timed(probe, lambda: _per_word(pl, words))
+    return probe, elapsed, before, after
+
+
+def test_a_recorded_run_times_the_reference_after_every_few_blocks(board):
+    fabric = board.device.fabric
+    blocks_before = fabric.access_blocks()
+    overhead_before = fabric.sim_overhead_s
+    _per_word_with_reference(board, 40 * BLOCK_ACCESSES)
+    first, end = blocks_before, fabric.access_blocks()
+    references = fabric.access_block_references(first, end)
+    timed = np.flatnonzero(np.isfinite(references))
+    assert timed.size >= 40 // estimate.REFERENCE_EVERY - 1
+    assert np.all((first + timed + 1) % estimate.REFERENCE_EVERY == 0)
+    assert np.all(references[timed] > 0)
+    # The reference's time is the simulation's, not the student's.
+    assert fabric.sim_overhead_s - overhead_before >= references[timed].sum()
+    # Outside a recorded run, no reference is timed.
+    _per_word(_image_window(board), 20 * BLOCK_ACCESSES)
+    assert not np.isfinite(fabric.access_block_references(end, fabric.access_blocks())).any()
+
+
+def test_a_loop_s_estimate_does_not_depend_on_the_calibrations_speed(board):
+    """With the reference timed beside the loop, a calibration taken while this computer ran twice
+    as slow (or fast) changes the CPU factor, not the estimate."""
+    probe, elapsed, before, after = _per_word_with_reference(board, 30 * BLOCK_ACCESSES)
+    profile = board.device.profile
+    estimates = []
+    for loop_s in (0.7e-6, 1.4e-6):
+        scale = estimate.CpuScale(estimate.cpu_scale(profile).board_loop_s / loop_s, loop_s,
+                                  estimate.cpu_scale(profile).board_loop_s, profile.name)
+        estimates.append(scale.ps(probe.python_s(elapsed, before, after, scale)))
+    assert estimates[0] == pytest.approx(estimates[1])
+    # ... and it is about the forum's loop on the board: one reference iteration per access.
+    per_access = estimates[0] / (30 * BLOCK_ACCESSES)
+    assert 0.5 < per_access / estimate.cpu_scale(profile).board_loop_s < 2.0
+
+
+def test_a_failing_reference_is_reported_and_switched_off(board, monkeypatch):
+    fabric = board.device.fabric
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", reported.append)
+
+    def broken() -> float:
+        raise RuntimeError("reference failed")
+
+    pl = _image_window(board)
+    with fabric.speed_reference(broken, every=1):
+        _per_word(pl, 10 * BLOCK_ACCESSES)  # the writes go on
+        assert pl.read(IMAGE + 4 * (10 * BLOCK_ACCESSES - 1)) == 10 * BLOCK_ACCESSES - 1  # all its words
+    assert len(reported) == 1 and isinstance(reported[0].exc_value, RuntimeError)
+    with fabric.speed_reference(broken, every=1):  # a new run tries again
+        _per_word(pl, 3 * BLOCK_ACCESSES)
+    assert len(reported) == 2
+
+
+def test_speed_reference_checks_its_argument_and_nests(board):
+    fabric = board.device.fabric
+    with pytest.raises(ValueError, match="whole number of blocks"):
+        with fabric.speed_reference(lambda: 1e-6, every=0):
+            pass
+    calls = []
+    with fabric.speed_reference(lambda: calls.append(1) or 1e-6, every=1):
+        with fabric.speed_reference(lambda: 1e-6, every=1):
+            pass
+        _per_word(_image_window(board), 3 * BLOCK_ACCESSES)  # the outer one still times
+    assert len(calls) >= 2
+    _per_word(_image_window(board), 3 * BLOCK_ACCESSES)
+    assert len(calls) <= 3

@@ -41,6 +41,7 @@
 #include <Python.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -70,7 +71,17 @@
 #define CFG_RING 11          /* seconds of the last CFG_RING_LEN completed blocks, oldest overwritten */
 #define CFG_RING_LEN 256
 #define BLOCK_ACCESSES 64
-#define CFG_LEN (CFG_RING + CFG_RING_LEN)
+/* Interleaved speed reference: while labkit records a run, every CFG_REF_EVERY-th completed block
+   is followed by one call of the bus's reference callable (window->reference[0]: a few iterations
+   of the forum's loop on plain memory, returning their seconds), kept in a ring beside the blocks'.
+   A computer shared with other work changes speed by up to 2x from one millisecond to the next
+   (measured on a 2-core VM); a block and the reference timed right after it ran at one speed, so
+   their ratio does not depend on it (labkit/estimate.py, paired_cost).  The call's wall time is
+   the simulation's, not the student's (CFG_REF_SECONDS), and the next block starts after it. */
+#define CFG_REF_EVERY (CFG_RING + CFG_RING_LEN)  /* 0: off */
+#define CFG_REF_SECONDS (CFG_REF_EVERY + 1)      /* wall seconds spent in reference calls so far */
+#define CFG_REF_RING (CFG_REF_EVERY + 2)         /* reference seconds after block k at k % LEN, else NaN */
+#define CFG_LEN (CFG_REF_RING + CFG_RING_LEN)
 
 /* Layout of the uint64 stats array, one per IP (labkit/sim/ip/base.py, RegStats). */
 #define ST_READ_CALLS 0
@@ -86,6 +97,7 @@ typedef struct {
     PyObject *stats;      /* uint64[ST_LEN] */
     PyObject *config;     /* float64[CFG_LEN] */
     PyObject *storage;    /* the IP's register storage (uint32, contiguous) */
+    PyObject *reference;  /* list [callable or None] shared by the bus's windows (CFG_REF_EVERY), or NULL */
 } RegisterWindowObject;
 
 static PyTypeObject RegisterWindowType;
@@ -120,6 +132,7 @@ static void detach(RegisterWindowObject *w)
     Py_CLEAR(w->stats);
     Py_CLEAR(w->config);
     Py_CLEAR(w->storage);
+    Py_CLEAR(w->reference);
 }
 
 static double now_ns(void)
@@ -254,8 +267,33 @@ static int any_flag(RegisterWindowObject *w, Py_ssize_t wlo, Py_ssize_t whi, uin
     return 0;
 }
 
+/* After block `done`: one call of the bus's reference callable (see CFG_REF_EVERY).  A callable that
+   fails is reported as unraisable and switched off: the run goes on, its estimate falls back on
+   the calibration taken after it. */
+static void time_reference(RegisterWindowObject *w, double *cfg, Py_ssize_t done)
+{
+    if (w->reference == NULL || !PyList_Check(w->reference) || PyList_GET_SIZE(w->reference) < 1)
+        return;
+    PyObject *reference = PyList_GET_ITEM(w->reference, 0);
+    if (reference == Py_None)
+        return;
+    Py_INCREF(reference);
+    double start = now_ns();
+    PyObject *r = PyObject_CallNoArgs(reference);
+    double seconds = r == NULL ? -1.0 : PyFloat_AsDouble(r);
+    Py_XDECREF(r);
+    if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable(reference);
+        cfg[CFG_REF_EVERY] = 0.0;
+    } else {
+        cfg[CFG_REF_RING + done % CFG_RING_LEN] = seconds;
+    }
+    Py_DECREF(reference);
+    cfg[CFG_REF_SECONDS] += (now_ns() - start) * 1e-9;
+}
+
 /* One more access in the current block (see CFG_BLOCKS_DONE); a full block goes into the ring. */
-static void time_block(double *cfg)
+static void time_block(RegisterWindowObject *w, double *cfg)
 {
     double open = cfg[CFG_BLOCK_OPEN];
     if (open >= BLOCK_ACCESSES || open <= 0.0) {
@@ -263,7 +301,14 @@ static void time_block(double *cfg)
         if (open > 0.0) {
             Py_ssize_t done = (Py_ssize_t)cfg[CFG_BLOCKS_DONE];
             cfg[CFG_RING + done % CFG_RING_LEN] = (now - cfg[CFG_BLOCK_T0_NS]) * 1e-9 - (sim - cfg[CFG_BLOCK_SIM0_S]);
+            cfg[CFG_REF_RING + done % CFG_RING_LEN] = NAN;
             cfg[CFG_BLOCKS_DONE] = (double)(done + 1);
+            Py_ssize_t every = (Py_ssize_t)cfg[CFG_REF_EVERY];
+            if (every > 0 && (done + 1) % every == 0) {
+                time_reference(w, cfg, done);
+                now = now_ns(); /* the next block starts after the reference */
+                sim = cfg[CFG_HOOK_SECONDS] + cfg[CFG_SPIN_SECONDS];
+            }
         }
         cfg[CFG_BLOCK_T0_NS] = now;
         cfg[CFG_BLOCK_SIM0_S] = sim;
@@ -276,7 +321,7 @@ static void account(RegisterWindowObject *w, int is_write, Py_ssize_t accesses)
 {
     uint64_t *st = (uint64_t *)PyArray_DATA((PyArrayObject *)w->stats);
     double *cfg = (double *)PyArray_DATA((PyArrayObject *)w->config);
-    time_block(cfg);
+    time_block(w, cfg);
     st[is_write ? ST_WRITE_CALLS : ST_READ_CALLS] += 1;
     st[is_write ? ST_WRITE_WORDS : ST_READ_WORDS] += (uint64_t)accesses;
     cfg[is_write ? CFG_TOTAL_WRITE_WORDS : CFG_TOTAL_READ_WORDS] += (double)accesses;
@@ -426,6 +471,8 @@ static PyObject *window_array_finalize(PyObject *self, PyObject *parent)
     w->config = p->config;
     Py_INCREF(p->storage);
     w->storage = p->storage;
+    Py_XINCREF(p->reference);
+    w->reference = p->reference;
     Py_RETURN_NONE;
 }
 
@@ -474,10 +521,17 @@ static int check_array(PyObject *o, const char *what, int typenum, npy_intp min_
 
 static PyObject *make_window(PyObject *module, PyObject *args)
 {
-    PyObject *storage, *model, *flags, *stats, *config;
+    PyObject *storage, *model, *flags, *stats, *config, *reference = NULL;
     Py_ssize_t word_start, nwords;
-    if (!PyArg_ParseTuple(args, "OnnOOOO", &storage, &word_start, &nwords, &model, &flags, &stats, &config))
+    if (!PyArg_ParseTuple(args, "OnnOOOO|O", &storage, &word_start, &nwords, &model, &flags, &stats, &config,
+                          &reference))
         return NULL;
+    if (reference == Py_None)
+        reference = NULL;
+    if (reference != NULL && (!PyList_Check(reference) || PyList_GET_SIZE(reference) != 1)) {
+        PyErr_SetString(PyExc_TypeError, "reference must be a one-element list holding a callable or None");
+        return NULL;
+    }
     if (check_array(storage, "storage", NPY_UINT32, 0) < 0 || check_array(flags, "flags", NPY_UINT8, 0) < 0 ||
         check_array(stats, "stats", NPY_UINT64, ST_LEN) < 0 || check_array(config, "config", NPY_FLOAT64, CFG_LEN) < 0)
         return NULL;
@@ -514,12 +568,14 @@ static PyObject *make_window(PyObject *module, PyObject *args)
     w->config = config;
     Py_INCREF(storage);
     w->storage = storage;
+    Py_XINCREF(reference);
+    w->reference = reference;
     return arr;
 }
 
 static PyMethodDef module_methods[] = {
     {"make_window", make_window, METH_VARARGS,
-     "make_window(storage, word_start, nwords, model, flags, stats, config) -> RegisterWindow"},
+     "make_window(storage, word_start, nwords, model, flags, stats, config, reference=None) -> RegisterWindow"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -25,8 +25,9 @@ import os
 import threading
 import time
 from collections import defaultdict, deque
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -57,7 +58,10 @@ PACE_ENV = "LABKIT_SIM_PACE"
 _CFG_BOARD_PACE, _CFG_READ_NS, _CFG_WRITE_NS, _CFG_TOTAL_READS, _CFG_TOTAL_WRITES, _CFG_HOOK_S, _CFG_SPIN_S = range(7)
 _CFG_BLOCKS_DONE, _CFG_BLOCK_OPEN, _CFG_RING = 7, 8, 11  # access blocks: count, open, ring of seconds
 _CFG_RING_LEN = 256
-_CFG_LEN = _CFG_RING + _CFG_RING_LEN
+# interleaved speed reference (_regwindow.c CFG_REF_EVERY): every how many blocks, seconds spent, ring
+_CFG_REF_EVERY = _CFG_RING + _CFG_RING_LEN
+_CFG_REF_S, _CFG_REF_RING = _CFG_REF_EVERY + 1, _CFG_REF_EVERY + 2
+_CFG_LEN = _CFG_REF_RING + _CFG_RING_LEN
 #: accesses per timed block (_regwindow.c BLOCK_ACCESSES): see Fabric.access_block_seconds
 BLOCK_ACCESSES = 64
 # Longest one status read holds the PS for the PL's data work.  If the work is not done by then the
@@ -108,6 +112,10 @@ class Fabric:
         # Shared with every register window (see _regwindow.c and the _CFG_* layout above).
         self._gp_config = np.zeros(_CFG_LEN, dtype=np.float64)
         self._ps_config = np.zeros(_CFG_LEN, dtype=np.float64)  # PS-internal registers cost no GP-port time
+        self._gp_config[_CFG_REF_RING:] = np.nan
+        #: the GP windows' speed reference: [callable or None] (see :meth:`speed_reference`)
+        self._reference: list = [None]
+        self._reference_users = 0
         self._pace = check_pace(pace)
         self._lock = threading.RLock()
         self._worker: PLWorker | None = PLWorker()  # None once closed, until the next PL work
@@ -276,8 +284,9 @@ class Fabric:
                     raise AddressError(
                         f"MMIO({base:#x}, {length:#x}) runs past the end of {ip.name} "
                         f"[{lo:#x}, {hi:#x}); use a length of at most {hi - base:#x}")
-                config = self._ps_config if ip in self._ps_ips else self._gp_config
-                return ip.window(base - lo, length, config)
+                if ip in self._ps_ips:
+                    return ip.window(base - lo, length, self._ps_config)
+                return ip.window(base - lo, length, self._gp_config, self._reference)
         listing = "; ".join(f"{ip.name} [{lo:#x}, {hi:#x})" for lo, hi, ip in self._map)
         state = "" if self.ips else " (no overlay is loaded in the PL yet: open_board() loads one)"
         raise AddressError(f"no IP at physical address {base:#x}{state}. On a board this access would hang "
@@ -327,7 +336,7 @@ class Fabric:
         descheduled meanwhile (_regwindow.c, ``account``): estimates take those out of the measured
         time separately, from the thread's CPU time (labkit.estimate.SimProbe)."""
         return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S] + self._gp_config[_CFG_SPIN_S]
-                     + self._ps_config[_CFG_SPIN_S]) + self.extra_overhead_s
+                     + self._ps_config[_CFG_SPIN_S] + self._gp_config[_CFG_REF_S]) + self.extra_overhead_s
 
     @property
     def model_work_s(self) -> float:
@@ -362,6 +371,38 @@ class Fabric:
             return np.empty(0)
         index = np.arange(first, end) % _CFG_RING_LEN
         return self._gp_config[_CFG_RING + index].copy()
+
+    def access_block_references(self, first: int, end: int) -> np.ndarray:
+        """Seconds of the speed reference timed right after each of the blocks ``first .. end-1``
+        (NaN after a block without one), aligned with :meth:`access_block_seconds`."""
+        done = self.access_blocks()
+        first = max(first, done - _CFG_RING_LEN, 0)
+        end = min(end, done)
+        if end <= first:
+            return np.empty(0)
+        return self._gp_config[_CFG_REF_RING + np.arange(first, end) % _CFG_RING_LEN].copy()
+
+    @contextmanager
+    def speed_reference(self, reference: Callable[[], float], every: int) -> Iterator[None]:
+        """``with fabric.speed_reference(f, every):`` after every ``every``-th block of GP-port
+        accesses, call ``f()`` (a few iterations of a reference loop; it returns their seconds) and
+        keep its answer beside the block's (:meth:`access_block_references`).  Its time counts as
+        the simulation's (:attr:`sim_overhead_s`).  Nested uses share the first one's ``f``."""
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a whole number of blocks >= 1, got {every!r}")
+        with self._lock:
+            if self._reference_users == 0:
+                self._reference[0] = reference
+                self._gp_config[_CFG_REF_EVERY] = every
+            self._reference_users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._reference_users -= 1
+                if self._reference_users == 0:
+                    self._gp_config[_CFG_REF_EVERY] = 0.0
+                    self._reference[0] = None
 
     def counters(self) -> FabricCounters:
         ips = self._ps_ips + list(self.ips.values())

@@ -8,7 +8,7 @@ faults.  Nothing above ``labkit/sim`` touches the fabric any other way.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, ContextManager, Iterable
 
 from labkit import estimate
 from labkit.boardprobe import BoardProbe, Snapshot
@@ -68,17 +68,28 @@ class SimBoardProbe(BoardProbe):
         return Snapshot(reads, writes, fabric.sim_overhead_s, fabric.timeline.mark(), fabric.model_work_s,
                         time.perf_counter(), estimate.cpu_time(), fabric.access_count())
 
-    def python_s(self, elapsed: float, before: Snapshot, after: Snapshot) -> float:
-        """The stretch's Python: without the simulation's own time, without the stretches this thread was
-        not running, and for a loop of register accesses its accesses at the cost of its fastest blocks
-        (see :func:`labkit.estimate.python_s`)."""
+    def python_s(self, elapsed: float, before: Snapshot, after: Snapshot,
+                 scale: "estimate.CpuScale | None" = None) -> float:
+        """The stretch's Python at the speed of ``scale``'s calibration: without the simulation's own
+        time, without the stretches this thread was not running, and for a loop of register accesses
+        its accesses compared with the speed reference timed beside them (see
+        :func:`labkit.estimate.python_s`)."""
         window = after.wall - before.wall
         not_running = max(0.0, window - (after.cpu - before.cpu) - max(0.0, window - elapsed))
         first = -(-before.accesses // BLOCK_ACCESSES)  # whole access blocks inside the stretch
         end = (after.accesses - 1) // BLOCK_ACCESSES
-        blocks = self._fabric.access_block_seconds(first, end) if end - first >= estimate.MIN_BLOCKS else None
+        blocks = references = None
+        if end - first >= estimate.MIN_BLOCKS:
+            blocks = self._fabric.access_block_seconds(first, end)
+            references = self._fabric.access_block_references(first, end)
         return estimate.python_s(elapsed, not_running, after.sim_s - before.sim_s,
-                                 after.accesses - before.accesses, blocks)
+                                 after.accesses - before.accesses, blocks, references,
+                                 scale.host_loop_s if scale is not None else None)
+
+    def speed_reference(self) -> ContextManager[None]:
+        """While open (a recorded run), the simulated board times the reference loop beside the
+        run's register accesses, so the estimate compares them at one speed (labkit.estimate)."""
+        return self._fabric.speed_reference(estimate.speed_reference(), estimate.REFERENCE_EVERY)
 
     def cpu_scale(self, since: float) -> "estimate.CpuScale":
         return estimate.cpu_scale(self.device.profile, since=since)

@@ -143,8 +143,9 @@ class IPModel:
         return clears
 
     # -- windows and statistics ----------------------------------------------------------
-    def window(self, offset: int, length: int, config: np.ndarray) -> np.ndarray:
-        """A register window (numpy uint32 view) of ``length`` bytes from byte ``offset``."""
+    def window(self, offset: int, length: int, config: np.ndarray, reference: list | None = None) -> np.ndarray:
+        """A register window (numpy uint32 view) of ``length`` bytes from byte ``offset``; ``config`` and
+        ``reference`` are shared by every window on the same bus (see _regwindow.c)."""
         if offset % WORD or length % WORD:
             raise AddressError(f"{self.name}: MMIO windows must start and end on 4-byte boundaries, "
                                f"got offset {offset:#x} length {length:#x}")
@@ -152,7 +153,7 @@ class IPModel:
             raise AddressError(f"{self.name} spans {self.addr_range:#x} bytes; a window of {length:#x} bytes "
                                f"at offset {offset:#x} reaches past its end")
         return _regwindow.make_window(self.regs, offset // WORD, length // WORD, self, self.flags,
-                                      self._stats, config)
+                                      self._stats, config, reference)
 
     @property
     def stats(self) -> RegStats:
