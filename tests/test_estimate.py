@@ -216,6 +216,18 @@ def test_paired_cost_follows_the_speed_of_each_moment():
     blocks[5] *= 30  # another program's burst
     references[ends[7]] *= 30
     assert estimate.paired_cost(blocks, references) == pytest.approx(1.0)
+    # This computer switching speed from one block to the next (measured: slowdowns that catch most
+    # ~50 us blocks and miss most ~25 us references): comparing a reference with the median of the
+    # blocks before it would say ~1.9; with the faster of its two neighbours, 1.
+    rng = np.random.default_rng(7)
+    many = 400
+    block_speed = rng.choice([1.0, 1.9], size=many, p=[0.3, 0.7])
+    fast_blocks = block_speed * per_access * estimate.BLOCK
+    fast_references = np.full(many, np.nan)
+    tail = np.arange(every - 1, many, every)
+    fast_references[tail] = (rng.choice([1.0, 1.9], size=tail.size, p=[0.7, 0.3]) * per_access
+                             * estimate.REFERENCE_ITERATIONS)
+    assert estimate.paired_cost(fast_blocks, fast_references) == pytest.approx(1.0)
     few = np.full(blocks.size, np.nan)
     few[ends[: estimate.MIN_PAIRS - 1]] = references[ends[: estimate.MIN_PAIRS - 1]]
     assert estimate.paired_cost(blocks, few) is None

@@ -73,7 +73,7 @@
 #define BLOCK_ACCESSES 64
 /* Interleaved speed reference: while labkit records a run, every CFG_REF_EVERY-th completed block
    is followed by one call of the bus's reference callable (window->reference[0]: a few iterations
-   of the forum's loop on plain memory, returning their seconds), kept in a ring beside the blocks'.
+   of the forum's loop on a window that reaches no IP, returning their seconds), kept in a ring beside the blocks'.
    A computer shared with other work changes speed by up to 2x from one millisecond to the next
    (measured on a 2-core VM); a block and the reference timed right after it ran at one speed, so
    their ratio does not depend on it (labkit/estimate.py, paired_cost).  The call's wall time is

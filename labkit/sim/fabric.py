@@ -62,6 +62,7 @@ _CFG_RING_LEN = 256
 _CFG_REF_EVERY = _CFG_RING + _CFG_RING_LEN
 _CFG_REF_S, _CFG_REF_RING = _CFG_REF_EVERY + 1, _CFG_REF_EVERY + 2
 _CFG_LEN = _CFG_REF_RING + _CFG_RING_LEN
+CONFIG_LEN = _CFG_LEN  #: length of a register window's config array (make_window's ``config``)
 #: accesses per timed block (_regwindow.c BLOCK_ACCESSES): see Fabric.access_block_seconds
 BLOCK_ACCESSES = 64
 # Longest one status read holds the PS for the PL's data work.  If the work is not done by then the
