@@ -341,8 +341,10 @@ class Fabric:
 
     @property
     def model_work_s(self) -> float:
-        """Of :attr:`sim_overhead_s`, the simulation's own computing only (no bus-time stalls)."""
-        return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S]) + self.extra_overhead_s
+        """Of :attr:`sim_overhead_s`, the simulation's own computing only (no bus-time stalls), the
+        estimate's speed reference included (:meth:`speed_reference`)."""
+        return float(self._gp_config[_CFG_HOOK_S] + self._ps_config[_CFG_HOOK_S] + self._gp_config[_CFG_REF_S]) \
+            + self.extra_overhead_s
 
     def gp_totals(self) -> tuple[int, int]:
         """AXI-Lite (reads, writes) in words over the GP port so far: a cheap :meth:`counters` subset."""
@@ -365,23 +367,21 @@ class Fabric:
         register accesses gives many samples of one iteration's cost, which labkit.estimate
         uses to leave out bursts of other programs' work (see _regwindow.c, ``time_block``).
         """
-        done = self.access_blocks()
-        first = max(first, done - _CFG_RING_LEN, 0)
-        end = min(end, done)
-        if end <= first:
-            return np.empty(0)
-        index = np.arange(first, end) % _CFG_RING_LEN
-        return self._gp_config[_CFG_RING + index].copy()
+        return self._block_ring(_CFG_RING, first, end)
 
     def access_block_references(self, first: int, end: int) -> np.ndarray:
         """Seconds of the speed reference timed right after each of the blocks ``first .. end-1``
         (NaN after a block without one), aligned with :meth:`access_block_seconds`."""
+        return self._block_ring(_CFG_REF_RING, first, end)
+
+    def _block_ring(self, ring: int, first: int, end: int) -> np.ndarray:
+        """Entries ``first .. end-1`` (block numbers) of the ring at ``ring``, those it still holds."""
         done = self.access_blocks()
         first = max(first, done - _CFG_RING_LEN, 0)
         end = min(end, done)
         if end <= first:
             return np.empty(0)
-        return self._gp_config[_CFG_REF_RING + np.arange(first, end) % _CFG_RING_LEN].copy()
+        return self._gp_config[ring + np.arange(first, end) % _CFG_RING_LEN].copy()
 
     @contextmanager
     def speed_reference(self, reference: Callable[[], float], every: int) -> Iterator[None]:
