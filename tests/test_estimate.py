@@ -259,7 +259,7 @@ def test_a_recorded_run_times_the_reference_after_every_few_blocks(board):
     assert not np.isfinite(fabric.access_block_references(end, fabric.access_blocks())).any()
 
 
-def test_a_loop_s_estimate_does_not_depend_on_the_calibrations_speed(board):
+def test_a_loops_estimate_does_not_depend_on_the_calibrations_speed(board):
     """With the reference timed beside the loop, a calibration taken while this computer ran twice
     as slow (or fast) changes the CPU factor, not the estimate."""
     probe, elapsed, before, after = _per_word_with_reference(board, 30 * BLOCK_ACCESSES)
