@@ -4,10 +4,11 @@ Notebook 01 shows the *estimated* board time of the forum's per-word ``MMIO.writ
 Python measured on this computer, compared with the forum's loop timed on this computer at the
 same moment (labkit.estimate: the simulated board times a few reference iterations after every
 few blocks of the run's register accesses).  Each student's kernel is a fresh process, so what
-matters is how much that figure moves from one process to the next.  This script starts 10 fresh processes per pace; each opens the
-simulated board, runs ``labkit.transfer.run("per_word", ol, image)`` on notebook 01's 70x80
-image, and reports the CPU factor and the write phase's estimated time.  Target: every
-process within +-10% of the median, in board pace and in host pace.
+matters is how much that figure moves from one process to the next.  This script starts 10
+fresh processes per pace; each opens the simulated board, runs
+``labkit.transfer.run("per_word", ol, image)`` on notebook 01's 70x80 image, and reports the
+CPU factor and the write phase's estimated time.  Target: every process within +-10% of the
+median, in board pace and in host pace.
 
     python benchmarks/estimate_stability.py              # 10 processes per pace
     python benchmarks/estimate_stability.py --processes 5

@@ -116,16 +116,21 @@ class CpuScale:
                 f"just now, {self.board_loop_s * 1e6:.1f} us on the board per the PYNQ forum)")
 
 
+def _plain_memory(base: int, length: int) -> np.ndarray:
+    return np.zeros(length // 4, dtype=np.uint32)
+
+
 class _PlainDevice:
-    """A memory-backed stand-in with pynq's MMIO contract, so only Python and pynq are timed."""
+    """A stand-in with pynq's MMIO contract, so only Python and pynq are timed: its ``mmap`` hands out
+    plain memory, or what ``mmap`` (same signature) returns."""
 
     capabilities = {"MEMORY_MAPPED": True}
 
+    def __init__(self, mmap: Callable[[int, int], np.ndarray] = _plain_memory) -> None:
+        self.mmap = mmap
+
     def has_capability(self, cap: str) -> bool:
         return bool(self.capabilities.get(cap))
-
-    def mmap(self, base: int, length: int) -> np.ndarray:
-        return np.zeros(length // 4, dtype=np.uint32)
 
 
 def fastest_cpu_s(work: Callable[[], object], repeats: int) -> float:
@@ -277,13 +282,14 @@ def _forum_loop(PL: Any, image_in: list, write_address: int) -> None:
             write_address = write_address + 4
 
 
-def reference_timer(device: Any = None) -> Callable[[], float]:
+def reference_timer(mmap: Callable[[int, int], np.ndarray] = _plain_memory) -> Callable[[], float]:
     """A speed reference a recorded run interleaves with its register accesses: each call runs
-    :data:`REFERENCE_ITERATIONS` iterations of the forum's loop on pynq MMIO over ``device`` (default:
-    plain memory) and returns their seconds.  Built and warmed up here (about a millisecond)."""
+    :data:`REFERENCE_ITERATIONS` iterations of the forum's loop on a pynq MMIO over the array
+    ``mmap(base, length)`` returns (default: plain memory) and returns their seconds.  Built and
+    warmed up here (about a millisecond)."""
     from pynq import MMIO
 
-    pl = MMIO(0x4000_0000, 4 * REFERENCE_ITERATIONS, device=device or _PlainDevice())
+    pl = MMIO(0x4000_0000, 4 * REFERENCE_ITERATIONS, device=_PlainDevice(mmap))
     image_in = [list(range(REFERENCE_ITERATIONS))]
     clock = time.perf_counter
 

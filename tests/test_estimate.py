@@ -264,15 +264,15 @@ def test_a_loops_estimate_does_not_depend_on_the_calibrations_speed(board):
     as slow (or fast) changes the CPU factor, not the estimate."""
     probe, elapsed, before, after = _per_word_with_reference(board, 30 * BLOCK_ACCESSES)
     profile = board.device.profile
+    board_loop_s = estimate.cpu_scale(profile).board_loop_s
     estimates = []
     for loop_s in (0.7e-6, 1.4e-6):
-        scale = estimate.CpuScale(estimate.cpu_scale(profile).board_loop_s / loop_s, loop_s,
-                                  estimate.cpu_scale(profile).board_loop_s, profile.name)
+        scale = estimate.CpuScale(board_loop_s / loop_s, loop_s, board_loop_s, profile.name)
         estimates.append(scale.ps(probe.python_s(elapsed, before, after, scale)))
     assert estimates[0] == pytest.approx(estimates[1])
     # ... and it is about the forum's loop on the board: one reference iteration per access.
     per_access = estimates[0] / (30 * BLOCK_ACCESSES)
-    assert 0.5 < per_access / estimate.cpu_scale(profile).board_loop_s < 2.0
+    assert 0.5 < per_access / board_loop_s < 2.0
 
 
 def test_a_failing_reference_is_reported_and_switched_off(board, monkeypatch):

@@ -135,25 +135,17 @@ class SimBoardProbe(BoardProbe):
         return self._fabric.faults
 
 
-
-class _ScratchWindows:
-    """pynq's MMIO contract over register windows of the simulated board's own type that reach no IP:
-    the speed reference runs the forum's loop through the same C path as the student's accesses
-    (measured: the student/reference ratio then varies +-0.5% between fresh processes, against
-    +-1.5% with a plain numpy array), and moves nothing on the simulated bus."""
-
-    capabilities = {"MEMORY_MAPPED": True}
-
-    def has_capability(self, cap: str) -> bool:
-        return bool(self.capabilities.get(cap))
-
-    def mmap(self, base: int, length: int) -> Any:
-        words = length // 4
-        return _regwindow.make_window(np.zeros(words, np.uint32), 0, words, self, np.zeros(words, np.uint8),
-                                      np.zeros(4, np.uint64), np.zeros(CONFIG_LEN, np.float64))
+def _scratch_window(base: int, length: int) -> Any:
+    """A register window of the simulated board's own type that reaches no IP: the speed reference
+    runs the forum's loop through the same C path as the student's accesses (measured: the
+    student/reference ratio then varies +-0.5% between fresh processes, against +-1.5% with a plain
+    numpy array), and moves nothing on the simulated bus."""
+    words = length // 4
+    return _regwindow.make_window(np.zeros(words, np.uint32), 0, words, None, np.zeros(words, np.uint8),
+                                  np.zeros(4, np.uint64), np.zeros(CONFIG_LEN, np.float64))
 
 
 @functools.cache
 def _reference_timer() -> Callable[[], float]:
     """This process's speed reference (one: it does not depend on the board)."""
-    return estimate.reference_timer(_ScratchWindows())
+    return estimate.reference_timer(_scratch_window)
